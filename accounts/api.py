@@ -1,0 +1,10 @@
+from rest_framework import serializers
+
+from accounts.models import Account
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["number", "name", "timezone", "language", "default_phone_region", "created_at"]
+        read_only_fields = ["number", "created_at"]

@@ -1,0 +1,12 @@
+from accounts.selectors import memberships_of
+
+
+def current_account(request):
+    account = getattr(request, "account", None)
+    if account is None:
+        return {"current_account": None}
+    return {
+        "current_account": account,
+        "current_membership": request.membership,
+        "user_memberships": memberships_of(request.user),
+    }

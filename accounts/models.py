@@ -1,0 +1,115 @@
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from phonenumbers import SUPPORTED_REGIONS
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value})
+
+
+def validate_phone_region(value: str) -> None:
+    if value not in SUPPORTED_REGIONS:
+        raise ValidationError(_("Unknown phone region: %(region)s"), params={"region": value})
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        # People type their address with any capitalisation; there is one user per address.
+        return self.get(email__iexact=email)
+
+    def create_user(self, email, password=None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=email.strip().lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who logs in. People reach tenants (accounts) through memberships."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self):
+        return self.email
+
+
+class Language(models.TextChoices):
+    FRENCH = "fr", _("French")
+    ENGLISH = "en", _("English")
+
+
+class Account(models.Model):
+    """The tenant: every customer-owned row points to one."""
+
+    name = models.CharField(_("name"), max_length=200)
+    number = models.CharField(
+        _("account number"),
+        max_length=12,
+        unique=True,
+        editable=False,
+        help_text=_("Public account number, used with an API key in HTTP Basic authentication."),
+    )
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Paris", validators=[validate_timezone]
+    )
+    default_phone_region = models.CharField(
+        _("default phone region"),
+        max_length=2,
+        default="FR",
+        validators=[validate_phone_region],
+        help_text=_("Country used to read phone numbers written without +country code."),
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.number})"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        ADMIN = "admin", _("Administrator")
+        MEMBER = "member", _("Member")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="unique_membership"),
+        ]
+        ordering = ["account__name", "pk"]
+
+    def __str__(self):
+        return f"{self.user} → {self.account} ({self.role})"
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in {self.Role.OWNER, self.Role.ADMIN}

@@ -1,0 +1,95 @@
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.forms import AccountSettingsForm, SignupForm
+from accounts.middleware import SESSION_ACCOUNT_KEY
+from accounts.selectors import membership_for
+
+
+def account_required(view):
+    """A logged-in user with a current account (request.account)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.account is None:
+            return HttpResponseForbidden(_("You are not a member of any account."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def manager_required(view):
+    """Owners and admins only: settings, API keys."""
+
+    @account_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.membership.can_manage:
+            return HttpResponseForbidden(_("Only owners and administrators can do this."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account, user = services.account_create_with_owner(
+            name=form.cleaned_data["company"],
+            owner_email=form.cleaned_data["email"],
+            owner_password=form.cleaned_data["password"],
+            language=request.LANGUAGE_CODE,
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[SESSION_ACCOUNT_KEY] = account.pk
+        messages.success(
+            request,
+            _("Welcome! Your account number is %(number)s.") % {"number": account.number},
+        )
+        return redirect("accounts:dashboard")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@account_required
+def dashboard(request):
+    return render(request, "accounts/dashboard.html")
+
+
+@login_required
+@require_POST
+def switch_account(request):
+    try:
+        wanted = int(request.POST.get("account", ""))
+    except ValueError:
+        wanted = None
+    membership = membership_for(request.user, wanted)
+    if membership is None or membership.account_id != wanted:
+        messages.error(request, _("You are not a member of that account."))
+    else:
+        request.session[SESSION_ACCOUNT_KEY] = membership.account_id
+        messages.success(request, _("Now working in %(name)s.") % {"name": membership.account.name})
+    return redirect("accounts:dashboard")
+
+
+@manager_required
+def account_settings(request):
+    form = AccountSettingsForm(request.POST or None, instance=request.account)
+    if request.method == "POST" and form.is_valid():
+        services.account_update(
+            account=request.account,
+            **{field: form.cleaned_data[field] for field in form.Meta.fields},
+        )
+        messages.success(request, _("Settings saved."))
+        return redirect("accounts:settings")
+    return render(request, "accounts/settings.html", {"form": form})

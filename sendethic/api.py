@@ -1,0 +1,115 @@
+"""Plumbing shared by every API endpoint: one error shape, pagination, schema post-processing."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, pagination, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one shape of every API error."""
+
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. `invalid`.")
+    message = serializers.CharField(help_text="Human-readable explanation.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per-field messages for validation errors; empty otherwise.",
+    )
+
+
+def _flatten_messages(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [
+            f"{key}: {msg}" for key, value in detail.items() for msg in _flatten_messages(value)
+        ]
+    if isinstance(detail, list):
+        return [msg for item in detail for msg in _flatten_messages(item)]
+    return [str(detail)]
+
+
+def _field_errors(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {str(key): _flatten_messages(value) for key, value in detail.items()}
+    return {"non_field_errors": _flatten_messages(detail)}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _field_errors(exc.detail)
+        body = {"code": "invalid", "message": "The request is invalid.", "fields": fields}
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        if not isinstance(code, str):
+            code = getattr(exc, "default_code", "error")
+        body = {"code": code, "message": " ".join(_flatten_messages(detail)), "fields": {}}
+    response.data = body
+    return response
+
+
+@csrf_exempt  # API clients send no CSRF token; this view changes nothing
+def api_not_found(request, *args, **kwargs):
+    """Unknown URLs under /api/ answer with the API's error shape, not an HTML page."""
+    return JsonResponse(
+        {"code": "not_found", "message": "No API endpoint at this URL.", "fields": {}}, status=404
+    )
+
+
+class CursorPagination(pagination.CursorPagination):
+    ordering = "-pk"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+ERROR_RESPONSES = {
+    "400": "The request is invalid; `fields` says which field and why.",
+    "401": "Missing, unknown or revoked API key.",
+    "404": "No such object in this account.",
+    "429": "Too many requests for this API key; retry after `Retry-After` seconds.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """Document the shared error shape on every operation (drf-spectacular post-processing hook)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "description": "Machine-readable error code."},
+            "message": {"type": "string", "description": "Human-readable explanation."},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "Per-field messages for validation errors; empty otherwise.",
+            },
+        },
+        "required": ["code", "message", "fields"],
+    }
+    error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_RESPONSES.items():
+                existing = responses.get(code)
+                if existing is None:
+                    responses[code] = {"description": description, "content": error_ref}
+                elif "content" not in existing:
+                    existing["content"] = error_ref
+    return result

@@ -1,0 +1,91 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from sendethic.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
+    )
+    schema = (tmp_path / "schema.yaml").read_text()
+    assert "/api/v1/api-keys/" in schema and "bearerAuth" in schema
+
+
+def test_schema_and_docs_are_served(client, db):
+    assert client.get("/api/schema/").status_code == 200
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()
+    assert client.get("/api/redoc/").status_code == 200
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    env = {
+        **os.environ,
+        "SENDETHIC_ENV": "production",
+        "SECRET_KEY": "k" * 20 + "a-long-random-production-secret-0123456789",
+        "ALLOWED_HOSTS": "mail.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {**os.environ, "SENDETHIC_ENV": "production", "ALLOWED_HOSTS": "x"}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_health_checks_database_and_broker(client, db):
+    response = client.get("/health/", HTTP_HOST="not-an-allowed-host.example")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+@pytest.mark.django_db
+def test_health_reports_an_unreachable_broker(client):
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"  # the discard port: nothing listens
+    try:
+        response = client.get("/health/")
+    finally:
+        celery_app.conf.broker_url = original
+    assert response.status_code == 503
+    assert response.json()["broker"] == "error"
+
+
+def test_translations_are_compiled_from_the_catalogs():
+    """The committed .mo files must match the .po sources (they are compiled with polib)."""
+    import polib
+
+    for po_path in ROOT.glob("locale/*/LC_MESSAGES/django.po"):
+        po = polib.pofile(str(po_path))
+        mo = polib.mofile(str(po_path.with_suffix(".mo")))
+        expected = {e.msgid: e.msgstr for e in po.translated_entries() if not e.msgid_plural}
+        compiled = {e.msgid: e.msgstr for e in mo if e.msgid and not e.msgid_plural}
+        assert compiled == expected, f"{po_path}: run `make messages`"
