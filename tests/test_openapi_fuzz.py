@@ -49,6 +49,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(live_se
             "--report-dir",
             str(tmp_path),
         ],
+        cwd=tmp_path,  # schemathesis keeps a cache directory in its working directory
         capture_output=True,
         text=True,
         timeout=600,
