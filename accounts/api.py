@@ -6,5 +6,6 @@ from accounts.models import Account
 class AccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
-        fields = ["number", "name", "timezone", "language", "default_phone_region", "created_at"]
-        read_only_fields = ["number", "created_at"]
+        fields = ["number", "name", "timezone", "language", "default_phone_region", "contact_key"]
+        fields += ["created_at"]
+        read_only_fields = ["number", "contact_key", "created_at"]

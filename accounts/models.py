@@ -81,6 +81,13 @@ class Account(models.Model):
     language = models.CharField(
         _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
     )
+    contact_key = models.CharField(
+        _("contact key"),
+        max_length=6,
+        choices=[("email", _("Email address")), ("mobile", _("Mobile number"))],
+        default="email",
+        help_text=_("What identifies a contact: one contact per email address, or per mobile."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

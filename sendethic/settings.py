@@ -215,6 +215,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "sendethic.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # `?format=` belongs to the export endpoints (csv/xlsx), not to renderer selection.
+    "URL_FORMAT_OVERRIDE": None,
 }
 API_KEY_RATE = env.str("API_KEY_RATE", default="1200/minute")
 API_KEYS_PER_ACCOUNT = 5
@@ -236,6 +238,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ConsentStatusEnum": "contacts.models.ConsentStatus",
+        "DuplicatePolicyEnum": "contacts.models.DuplicatePolicy",
+        "ImportStatusEnum": "contacts.models.ContactImport.Status",
+        "ListMembershipStatusEnum": "contacts.models.ListMembership.Status",
+        "BulkRowStatusEnum": ["created", "updated", "skipped", "error"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sendethic.api.add_error_responses",

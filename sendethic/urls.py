@@ -5,10 +5,22 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from apikeys.api import ApiKeyViewSet, CurrentAccountView
+from contacts.api import (
+    ContactExportViewSet,
+    ContactFieldViewSet,
+    ContactImportViewSet,
+    ContactListViewSet,
+    ContactViewSet,
+)
 from sendethic.api import api_not_found
 
 router = SimpleRouter()
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
+router.register("fields", ContactFieldViewSet, basename="field")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("lists", ContactListViewSet, basename="list")
+router.register("imports", ContactImportViewSet, basename="import")
+router.register("exports/contacts", ContactExportViewSet, basename="contact-export")
 
 api_v1 = [
     path("account/", CurrentAccountView.as_view(), name="account"),
@@ -24,5 +36,6 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api-keys/", include("apikeys.urls")),
+    path("contacts/", include("contacts.urls")),
     path("", include("accounts.urls")),
 ]

@@ -23,7 +23,6 @@ CHECKS = ",".join(
 def test_schemathesis_finds_no_server_error_and_no_undocumented_response(live_server, tmp_path):
     account = AccountFactory()
     _key, plaintext = make_api_key(account)
-    # A second key that the run may revoke without locking itself out.
     make_api_key(account, name="spare")
     schemathesis = Path(sys.executable).with_name("schemathesis")
     result = subprocess.run(
@@ -38,7 +37,11 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(live_se
             "--header",
             f"Authorization: Bearer {plaintext}",
             "--max-examples",
-            os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "40"),
+            os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"),
+            # Revoking the key the run authenticates with would leave it testing only 401s;
+            # revocation has its own tests.
+            "--exclude-operation-id",
+            "api_keys_destroy",
             "--phases",
             "examples,coverage,fuzzing",
             "--workers",

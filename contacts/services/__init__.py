@@ -1,0 +1,1 @@
+"""Writes to the contact base. One module per concept: fields, contacts, consent, lists, imports."""

@@ -1,0 +1,75 @@
+"""Static lists and their members."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account
+from contacts.models import Contact, ContactList, ListMembership
+
+
+class ListError(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def list_create(*, account: Account, name: str, description: str = "") -> ContactList:
+    try:
+        with transaction.atomic():
+            return ContactList.objects.create(
+                account=account, name=name.strip(), description=description
+            )
+    except IntegrityError as error:
+        raise ListError({"name": _("a list with this name already exists")}) from error
+
+
+def list_update(*, contact_list: ContactList, name=None, description=None) -> ContactList:
+    if name is not None:
+        contact_list.name = name.strip()
+    if description is not None:
+        contact_list.description = description
+    try:
+        with transaction.atomic():
+            contact_list.save()
+    except IntegrityError as error:
+        raise ListError({"name": _("a list with this name already exists")}) from error
+    return contact_list
+
+
+def list_delete(*, contact_list: ContactList) -> None:
+    contact_list.delete()
+
+
+@transaction.atomic
+def list_add_contacts(*, contact_list: ContactList, contact_ids: list[int]) -> int:
+    """Add (or re-subscribe to the list) the account's contacts among `contact_ids`."""
+    ids = list(
+        Contact.objects.filter(account_id=contact_list.account_id, pk__in=contact_ids).values_list(
+            "pk", flat=True
+        )
+    )
+    ListMembership.objects.bulk_create(
+        [ListMembership(contact_list=contact_list, contact_id=pk) for pk in ids],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    ListMembership.objects.filter(
+        contact_list=contact_list, contact_id__in=ids, status=ListMembership.Status.UNSUBSCRIBED
+    ).update(status=ListMembership.Status.SUBSCRIBED, updated_at=timezone.now())
+    return len(ids)
+
+
+@transaction.atomic
+def list_remove_contacts(*, contact_list: ContactList, contact_ids: list[int]) -> int:
+    deleted, _rows = ListMembership.objects.filter(
+        contact_list=contact_list, contact_id__in=contact_ids
+    ).delete()
+    return deleted
+
+
+def list_unsubscribe_contact(*, contact_list: ContactList, contact: Contact) -> None:
+    """The member stays on record (with its dates) but no longer receives this list's mail."""
+    ListMembership.objects.filter(contact_list=contact_list, contact=contact).update(
+        status=ListMembership.Status.UNSUBSCRIBED, updated_at=timezone.now()
+    )
