@@ -143,6 +143,13 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues by kind of work, so a big import never delays a campaign send (DESIGN §5).
+CELERY_TASK_ROUTES = {
+    "contacts.tasks.*": {"queue": "default"},
+    "campaigns.tasks.*": {"queue": "email"},
+    "sms.tasks.*": {"queue": "sms"},
+    "connectors.tasks.*": {"queue": "sync"},
+}
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

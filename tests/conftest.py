@@ -79,3 +79,33 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def celery_worker(settings):
+    """A real Celery worker (solo pool, in a thread) consuming from a real broker: Redis when
+    REDIS_URL is set (CI), else kombu's in-memory transport shared with the web thread."""
+    from celery.contrib.testing.worker import start_worker
+
+    from sendethic.celery import app
+
+    original = app.conf.broker_url
+    if not os.environ.get("REDIS_URL"):
+        app.conf.broker_url = "memory://"
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=30
+        ) as worker:
+            yield worker
+    finally:
+        app.conf.broker_url = original
+
+
+@pytest.fixture
+def logged_in_page(page, live_server, owner):
+    page.goto("/login/")
+    page.locator("main").get_by_label("Adresse e-mail").fill(owner.email)
+    page.locator("main").get_by_label("Mot de passe").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Connexion").click()
+    page.wait_for_url(f"{live_server.url}/")
+    return page

@@ -87,6 +87,8 @@ def test_translations_are_compiled_from_the_catalogs():
     for po_path in ROOT.glob("locale/*/LC_MESSAGES/django.po"):
         po = polib.pofile(str(po_path))
         mo = polib.mofile(str(po_path.with_suffix(".mo")))
-        expected = {e.msgid: e.msgstr for e in po.translated_entries() if not e.msgid_plural}
-        compiled = {e.msgid: e.msgstr for e in mo if e.msgid and not e.msgid_plural}
+        expected = {
+            (e.msgctxt, e.msgid): e.msgstr for e in po.translated_entries() if not e.msgid_plural
+        }
+        compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo if e.msgid and not e.msgid_plural}
         assert compiled == expected, f"{po_path}: run `make messages`"

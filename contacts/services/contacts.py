@@ -25,6 +25,7 @@ from contacts.models import (
     Suppression,
     address_hash,
 )
+from contacts.services.bulk_write import contacts_insert, contacts_update
 from contacts.services.consent import (
     ConsentProof,
     channel_address,
@@ -224,11 +225,8 @@ def _bulk_upsert(
             first_time_seen = is_new and position == 0
             outcomes[index] = RowOutcome("created" if first_time_seen else "updated", contact)
 
-    Contact.objects.bulk_create(to_create, batch_size=1000)
-    if to_update:
-        Contact.objects.bulk_update(
-            to_update, sorted(updated_fields | {"updated_at"}), batch_size=1000
-        )
+    contacts_insert(to_create)
+    contacts_update(to_update, sorted(updated_fields | {"updated_at"}))
     if ledger:
         ConsentRecord.objects.bulk_create(
             [
