@@ -33,7 +33,8 @@ def _column_value(contact: Contact, column: str):
     if column == "fields":
         return json.dumps(contact.fields, ensure_ascii=False, separators=(",", ":"))
     if column == "mobile":
-        return str(contact.mobile) if contact.mobile else ""
+        # The E.164 string the services set; str() would validate the number once more.
+        return getattr(contact.mobile, "raw_input", "") if contact.mobile else ""
     if column == "birth_date":
         return contact.birth_date.isoformat() if contact.birth_date else None
     return getattr(contact, column)
