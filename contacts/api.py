@@ -7,6 +7,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -31,11 +32,15 @@ from contacts.models import (
     FieldType,
     ListMembership,
     Salutation,
+    Segment,
 )
+from contacts.segments import selectors as segment_selectors
+from contacts.segments.language import SegmentRuleError
 from contacts.services import consent as consent_services
 from contacts.services import fields as field_services
 from contacts.services import imports as import_services
 from contacts.services import lists as list_services
+from contacts.services import segments as segment_services
 from contacts.services.consent import ConsentProof
 from contacts.services.contacts import (
     MAX_BULK_ROWS,
@@ -736,6 +741,7 @@ def export_columns(account, requested: str) -> list[str]:
     parameters=[
         OpenApiParameter("format", str, enum=["csv", "xlsx"], default="csv"),
         OpenApiParameter("list", int, description="Only the members of this list"),
+        OpenApiParameter("segment", int, description="Only the contacts of this segment"),
         OpenApiParameter(
             "fields",
             str,
@@ -766,4 +772,162 @@ class ContactExportViewSet(viewsets.ViewSet):
                 memberships__contact_list=contact_list,
                 memberships__status=ListMembership.Status.SUBSCRIBED,
             )
+        segment_param = request.query_params.get("segment")
+        if segment_param:
+            if not segment_param.isdigit():
+                raise ValidationError({"segment": ["Give a segment id."]})
+            segment = get_for_account_or_404(Segment, request.account, pk=int(segment_param))
+            try:
+                contacts = contacts.filter(
+                    pk__in=segment_selectors.segment_contacts(segment).values("pk")
+                )
+            except SegmentRuleError as error:
+                raise _rule_errors(error) from error
         return export_response(contacts, columns, file_format, "contacts")
+
+
+# --- Segments -----------------------------------------------------------------------------------
+
+RULES_SCHEMA = {
+    "type": "object",
+    "description": (
+        'A group: `{"all": [...]}` (every child holds) or `{"any": [...]}` (at least one). '
+        'Children are groups (nested up to 5 deep) or conditions `{"field", "op", "value"}`. '
+        "Fields: built-in columns (email, mobile, salutation, first_name, last_name, birth_date, "
+        "zip_code, city, country, company, created_at), `fields.<key>` for custom fields, "
+        "`email_status`, `sms_status` (op in / not_in, value: list of statuses), `list` (op "
+        "in_list / not_in_list, value: list id), `suppressed` (op is_true / is_false). "
+        "Operators by type — text, email, url, phone: eq, neq, contains, not_contains, "
+        "starts_with, ends_with, in, is_empty, is_not_empty (case-insensitive); number, decimal: "
+        "eq, neq, gt, gte, lt, lte, between ([low, high]), is_empty, is_not_empty; date, "
+        "datetime: on, before, after, between, within_last_days, more_than_days_ago, "
+        "within_next_days, anniversary_within_days (value: days, in the account's time zone), "
+        "is_empty, is_not_empty; boolean: is_true, is_false, is_empty, is_not_empty; choice, "
+        "multichoice: any_of, all_of, none_of (value: list of choices), is_empty, is_not_empty."
+    ),
+    "properties": {
+        "all": {"type": "array", "items": {"type": "object"}},
+        "any": {"type": "array", "items": {"type": "object"}},
+    },
+    "example": {
+        "all": [
+            {"field": "fields.last_order", "op": "more_than_days_ago", "value": 90},
+            {"field": "fields.points", "op": "gt", "value": 100},
+            {"any": [{"field": "city", "op": "in", "value": ["Paris", "Lyon"]}]},
+        ]
+    },
+}
+
+
+@extend_schema_field(RULES_SCHEMA)
+class RulesField(serializers.JSONField):
+    pass
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    rules = RulesField()
+
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "description", "rules", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class RulesSerializer(serializers.Serializer):
+    rules = RulesField()
+
+
+class CountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+def _rule_errors(error: SegmentRuleError) -> ValidationError:
+    return ValidationError(
+        {
+            (path if path == "name" else f"rules.{path}" if path != "rules" else "rules"): [msg]
+            for path, msg in error.errors.items()
+        }
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List segments", tags=["Segments"]),
+    retrieve=extend_schema(summary="Get a segment", tags=["Segments"]),
+    destroy=extend_schema(summary="Delete a segment (not its contacts)", tags=["Segments"]),
+)
+class SegmentViewSet(
+    AccountScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Segment.objects.all()
+    serializer_class = SegmentSerializer
+
+    @extend_schema(summary="Create a segment", tags=["Segments"])
+    def create(self, request):
+        serializer = SegmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            segment = segment_services.segment_create(
+                account=request.account, **serializer.validated_data
+            )
+        except SegmentRuleError as error:
+            raise _rule_errors(error) from error
+        return Response(SegmentSerializer(segment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Change a segment", tags=["Segments"])
+    def partial_update(self, request, pk=None):
+        segment = self.get_object()
+        serializer = SegmentSerializer(segment, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            segment = segment_services.segment_update(segment=segment, **serializer.validated_data)
+        except SegmentRuleError as error:
+            raise _rule_errors(error) from error
+        return Response(SegmentSerializer(segment).data)
+
+    @extend_schema(
+        summary="Count the segment's contacts now",
+        responses=CountSerializer,
+        tags=["Segments"],
+    )
+    @action(detail=True, methods=["get"])
+    def count(self, request, pk=None):
+        try:
+            return Response({"count": segment_selectors.segment_count(self.get_object())})
+        except SegmentRuleError as error:
+            raise _rule_errors(error) from error
+
+    @extend_schema(
+        summary="The segment's contacts now",
+        responses=ContactSerializer(many=True),
+        tags=["Segments"],
+    )
+    @action(detail=True, methods=["get"])
+    def contacts(self, request, pk=None):
+        try:
+            contacts = segment_selectors.segment_contacts(self.get_object())
+        except SegmentRuleError as error:
+            raise _rule_errors(error) from error
+        page = self.paginate_queryset(contacts)
+        return self.get_paginated_response(ContactSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Count the contacts of unsaved rules (live preview)",
+        request=RulesSerializer,
+        responses=CountSerializer,
+        tags=["Segments"],
+    )
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        serializer = RulesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            contacts = segment_selectors.rules_contacts(
+                request.account, serializer.validated_data["rules"]
+            )
+        except SegmentRuleError as error:
+            raise _rule_errors(error) from error
+        return Response({"count": contacts.count()})

@@ -8,6 +8,7 @@ from contacts.models import (
     DuplicatePolicy,
     FieldType,
     Salutation,
+    Segment,
 )
 
 BUILTIN_LABELS = {
@@ -175,6 +176,12 @@ class ExportForm(forms.Form):
         required=False,
         empty_label=_("All contacts"),
     )
+    segment = forms.ModelChoiceField(
+        label=_("Segment"),
+        queryset=Segment.objects.none(),
+        required=False,
+        empty_label=_("No segment"),
+    )
     columns = forms.MultipleChoiceField(
         label=_("Columns"), widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -182,5 +189,6 @@ class ExportForm(forms.Form):
     def __init__(self, *args, account, columns: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact_list"].queryset = ContactList.objects.filter(account=account)
+        self.fields["segment"].queryset = Segment.objects.filter(account=account)
         self.fields["columns"].choices = columns
         self.fields["columns"].initial = [value for value, _label in columns]

@@ -5,6 +5,8 @@ import hashlib
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import IntegerField, Value
+from django.db.models.functions import Cast, ExtractDay, ExtractMonth
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -135,6 +137,15 @@ class Contact(models.Model):
             models.UniqueConstraint(fields=["account", "key"], name="unique_contact_key"),
         ]
         indexes = [
+            # Birthday segments ("anniversary within N days") filter on month * 100 + day.
+            models.Index(
+                models.F("account"),
+                Cast(
+                    ExtractMonth("birth_date") * Value(100) + ExtractDay("birth_date"),
+                    IntegerField(),
+                ),
+                name="contact_birthday",
+            ),
             models.Index(fields=["account", "email"], name="contact_account_email"),
             models.Index(fields=["account", "mobile"], name="contact_account_mobile"),
             models.Index(fields=["account", "last_name"], name="contact_account_last_name"),
@@ -333,3 +344,23 @@ class ContactImport(models.Model):
         if not self.total_rows:
             return 0
         return min(100, self.processed_rows * 100 // self.total_rows)
+
+
+class Segment(models.Model):
+    """A dynamic segment: a rule tree evaluated live (see contacts/segments/)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="segments")
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    rules = models.JSONField(_("rules"), default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="unique_segment_name")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -23,5 +23,10 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_progress_page, name="import_progress"),
     path("imports/<int:pk>/errors.csv", views.import_errors_page, name="import_errors"),
     path("export/", views.export_page, name="export"),
+    path("segments/", views.segment_list_page, name="segments"),
+    path("segments/new/", views.segment_create_page, name="segment_create"),
+    path("segments/preview/", views.segment_preview_page, name="segment_preview"),
+    path("segments/<int:pk>/", views.segment_edit_page, name="segment_edit"),
+    path("segments/<int:pk>/delete/", views.segment_delete_page, name="segment_delete"),
     path("confirm/<str:token>/", views.double_optin_confirm_page, name="double_optin_confirm"),
 ]

@@ -4,7 +4,7 @@ import json
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -32,11 +32,22 @@ from contacts.models import (
     ContactImport,
     ContactList,
     ListMembership,
+    Segment,
+)
+from contacts.segments import selectors as segment_selectors
+from contacts.segments.language import (
+    DAY_COUNT_OPS,
+    OPERATORS_BY_TYPE,
+    REGISTRY,
+    VALUELESS_OPS,
+    FieldCatalog,
+    SegmentRuleError,
 )
 from contacts.services import consent as consent_services
 from contacts.services import fields as field_services
 from contacts.services import imports as import_services
 from contacts.services import lists as list_services
+from contacts.services import segments as segment_services
 from contacts.services.consent import ConsentProof
 from contacts.services.contacts import ContactDataError, contact_update, contact_upsert
 
@@ -65,10 +76,20 @@ def contact_list_page(request):
         email_status=request.GET.get("email_status", ""),
         list_id=int(list_param) if list_param.isdigit() else None,
     ).order_by("-pk")
+    segment_param = request.GET.get("segment", "")
+    if segment_param.isdigit():
+        segment = get_for_account_or_404(Segment, account, pk=int(segment_param))
+        try:
+            contacts = contacts.filter(
+                pk__in=segment_selectors.segment_contacts(segment).values("pk")
+            )
+        except SegmentRuleError:
+            messages.error(request, _("This segment refers to a field or list that is gone."))
     page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "lists": selectors.lists_of(account),
+        "segments": segment_selectors.segments_of(account),
         "statuses": ConsentStatus.choices,
         "filters": request.GET,
     }
@@ -434,6 +455,181 @@ def export_page(request):
                 memberships__contact_list=contact_list,
                 memberships__status=ListMembership.Status.SUBSCRIBED,
             )
+        segment = form.cleaned_data["segment"]
+        if segment is not None:
+            try:
+                contacts = contacts.filter(
+                    pk__in=segment_selectors.segment_contacts(segment).values("pk")
+                )
+            except SegmentRuleError:
+                form.add_error("segment", _("This segment refers to a field or list that is gone."))
+                return render(request, "contacts/export.html", {"form": form})
         columns = form.cleaned_data["columns"] or available
         return export_response(contacts, columns, form.cleaned_data["format"], "contacts")
     return render(request, "contacts/export.html", {"form": form})
+
+
+# --- Segments -----------------------------------------------------------------------------------
+
+OPERATOR_LABELS = {
+    "eq": _("is"),
+    "neq": _("is not"),
+    "contains": _("contains"),
+    "not_contains": _("does not contain"),
+    "starts_with": _("starts with"),
+    "ends_with": _("ends with"),
+    "in": _("is one of"),
+    "not_in": _("is not one of"),
+    "is_empty": _("is empty"),
+    "is_not_empty": _("is not empty"),
+    "gt": _("is greater than"),
+    "gte": _("is at least"),
+    "lt": _("is less than"),
+    "lte": _("is at most"),
+    "between": _("is between"),
+    "on": _("is on"),
+    "before": _("is before"),
+    "after": _("is after"),
+    "within_last_days": _("is within the last (days)"),
+    "more_than_days_ago": _("is more than (days) ago"),
+    "within_next_days": _("is within the next (days)"),
+    "anniversary_within_days": _("anniversary within (days)"),
+    "is_true": _("is yes"),
+    "is_false": _("is no"),
+    "any_of": _("is any of"),
+    "all_of": _("has all of"),
+    "none_of": _("is none of"),
+    "in_list": _("is in the list"),
+    "not_in_list": _("is not in the list"),
+}
+
+
+def _builder_catalog(account) -> dict:
+    """What the segment builder offers: fields with their types, operators and choices."""
+    catalog = FieldCatalog.for_account(account)
+    labels = dict(BUILTIN_LABELS)
+    labels.update(
+        {
+            "created_at": _("Created on"),
+            "email_status": _("Email consent"),
+            "sms_status": _("SMS consent"),
+            "list": _("List"),
+            "suppressed": _("Suppressed address"),
+        }
+    )
+    custom = {f"fields.{f.key}": f.display_label for f in selectors.contact_fields_of(account)}
+    fields = []
+    for name, spec in catalog.specs.items():
+        choices = list(spec.choices)
+        if spec.type == "consent":
+            choices = [[value, str(label)] for value, label in ConsentStatus.choices]
+        elif spec.choices:
+            choices = [[choice, choice] for choice in spec.choices]
+        fields.append(
+            {
+                "name": name,
+                "label": str(custom.get(name) or labels.get(name, name)),
+                "type": spec.type,
+                "choices": choices,
+            }
+        )
+    for name, registered in REGISTRY.items():
+        fields.append({"name": name, "label": registered.label or name, "type": name})
+    return {
+        "fields": fields,
+        "operators": {kind: list(ops) for kind, ops in OPERATORS_BY_TYPE.items()}
+        | {name: list(registered.operators) for name, registered in REGISTRY.items()},
+        "operator_labels": {op: str(label) for op, label in OPERATOR_LABELS.items()},
+        "valueless": sorted(VALUELESS_OPS),
+        "day_counts": sorted(DAY_COUNT_OPS),
+        "lists": [[item.pk, item.name] for item in selectors.lists_of(account)],
+    }
+
+
+@account_required
+def segment_list_page(request):
+    segments = list(segment_selectors.segments_of(request.account))
+    for segment in segments:
+        try:
+            segment.count = segment_selectors.segment_count(segment)
+        except SegmentRuleError:
+            segment.count = None
+    return render(request, "contacts/segment_list.html", {"segments": segments})
+
+
+def _segment_form_page(request, segment: Segment | None):
+    errors = {}
+    values = {
+        "name": segment.name if segment else "",
+        "description": segment.description if segment else "",
+        "rules": json.dumps(segment.rules if segment else {"all": []}),
+    }
+    if request.method == "POST":
+        values = {key: request.POST.get(key, "") for key in values}
+        try:
+            rules = json.loads(values["rules"] or "{}")
+        except json.JSONDecodeError:
+            errors["rules"] = _("The rules are not valid JSON.")
+        else:
+            try:
+                if segment is None:
+                    segment = segment_services.segment_create(
+                        account=request.account,
+                        name=values["name"],
+                        description=values["description"],
+                        rules=rules,
+                    )
+                else:
+                    segment_services.segment_update(
+                        segment=segment,
+                        name=values["name"],
+                        description=values["description"],
+                        rules=rules,
+                    )
+            except SegmentRuleError as error:
+                errors = error.errors
+            else:
+                messages.success(request, _("Segment saved."))
+                return redirect("contacts:segment_edit", pk=segment.pk)
+        if not values["name"].strip():
+            errors["name"] = _("A name is required.")
+    context = {
+        "segment": segment,
+        "values": values,
+        "errors": errors,
+        "catalog": _builder_catalog(request.account),
+    }
+    return render(request, "contacts/segment_form.html", context)
+
+
+@account_required
+def segment_create_page(request):
+    return _segment_form_page(request, None)
+
+
+@account_required
+def segment_edit_page(request, pk):
+    return _segment_form_page(request, get_for_account_or_404(Segment, request.account, pk=pk))
+
+
+@account_required
+@require_POST
+def segment_delete_page(request, pk):
+    segment = get_for_account_or_404(Segment, request.account, pk=pk)
+    segment_services.segment_delete(segment=segment)
+    messages.success(request, _("Segment deleted; its contacts are kept."))
+    return redirect("contacts:segments")
+
+
+@account_required
+@require_POST
+def segment_preview_page(request):
+    """The builder's live count, for rules being edited (JSON in, JSON out)."""
+    try:
+        rules = json.loads(request.body or b"{}").get("rules")
+        count = segment_selectors.rules_contacts(request.account, rules).count()
+    except (json.JSONDecodeError, AttributeError):
+        return JsonResponse({"errors": {"rules": _("The rules are not valid JSON.")}}, status=400)
+    except SegmentRuleError as error:
+        return JsonResponse({"errors": error.errors}, status=400)
+    return JsonResponse({"count": count})

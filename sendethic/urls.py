@@ -11,6 +11,7 @@ from contacts.api import (
     ContactImportViewSet,
     ContactListViewSet,
     ContactViewSet,
+    SegmentViewSet,
 )
 from sendethic.api import api_not_found
 
@@ -20,6 +21,7 @@ router.register("fields", ContactFieldViewSet, basename="field")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("lists", ContactListViewSet, basename="list")
 router.register("imports", ContactImportViewSet, basename="import")
+router.register("segments", SegmentViewSet, basename="segment")
 router.register("exports/contacts", ContactExportViewSet, basename="contact-export")
 
 api_v1 = [

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from django.core.files import File
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -283,6 +283,9 @@ def _run(contact_import: ContactImport) -> None:
                 counts[outcome.status] += 1
         processed += len(chunk)
         chunk.clear()
+        # With DEBUG on (the embedded default) Django keeps every query's SQL: a long import
+        # would grow by megabytes per chunk.
+        reset_queries()
         ContactImport.objects.filter(pk=contact_import.pk).update(
             processed_rows=processed,
             created_count=counts["created"],

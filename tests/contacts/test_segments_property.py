@@ -1,0 +1,548 @@
+"""Segments: the SQL compiler selects exactly the contacts the plain-Python reference selects.
+
+Hypothesis draws a contact base (built-in columns, custom fields of every comparable type, list
+memberships, suppressions, empty values), then random rule trees over it, with comparison values
+often taken from the data so that rules are not trivially empty. Each tree is validated like a
+user's, compiled to SQL, and its result compared with `segments_reference.evaluate`.
+
+Text is ASCII letters and digits only: SQLite's case-insensitive LIKE folds ASCII only.
+"""
+
+import calendar
+import string
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contacts.models import (
+    ConsentStatus,
+    Contact,
+    ContactList,
+    ListMembership,
+    Salutation,
+)
+from contacts.normalization import normalize_field_value
+from contacts.segments.compiler import segment_queryset
+from contacts.segments.language import (
+    BOOLEAN_OPS,
+    CHOICE_OPS,
+    DATE_OPS,
+    NUMBER_OPS,
+    TEXT_OPS,
+    FieldCatalog,
+    anniversary_days,
+    validate_rules,
+)
+from contacts.services.consent import suppression_add
+from contacts.services.fields import field_create
+from tests.contacts.segments_reference import _anniversary_within, evaluate
+from tests.factories import AccountFactory
+
+# Days around a year end and around 28 February, in non-leap (2025) and leap (2024) years.
+TODAYS = (
+    date(2025, 12, 29),
+    date(2025, 2, 27),
+    date(2025, 2, 28),
+    date(2024, 2, 28),
+    date(2024, 12, 31),
+    date(2025, 6, 15),
+)
+
+SHOPS = ["Paris", "Lyon", "Nice"]
+TAGS = ["bio", "vin", "fromage"]
+CUSTOM_FIELDS = {
+    "points": ("number", None),
+    "spent": ("decimal", None),
+    "last_order": ("date", None),
+    "vip": ("boolean", None),
+    "shop": ("choice", SHOPS),
+    "tags": ("multichoice", TAGS),
+    "note": ("text", None),
+}
+BUILTIN_TEXT = (
+    "email",
+    "mobile",
+    "first_name",
+    "last_name",
+    "zip_code",
+    "city",
+    "country",
+    "company",
+)
+NAME_COLUMNS = ("first_name", "last_name", "zip_code", "city", "country", "company")
+
+ALNUM = string.ascii_letters + string.digits
+WORDS = (
+    "Paris",
+    "paris",
+    "PARIS",
+    "Lyon",
+    "Martin",
+    "martine",
+    "Dupont",
+    "DUPOND",
+    "a1",
+    "Z9",
+    "x",
+)
+RULES_PER_EXAMPLE = 6
+MAX_GROUP_DEPTH = 3
+
+property_test = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+
+
+# --- The contact base -----------------------------------------------------------------------
+
+
+def _optional(strategy):
+    """The value, or None (an empty value) about one time in three."""
+    return st.one_of(st.none(), strategy, strategy)
+
+
+def _texts():
+    return st.one_of(st.sampled_from(WORDS), st.text(ALNUM, min_size=1, max_size=6))
+
+
+def _shifted(today: date):
+    """Days near `today`, and some further away."""
+    offsets = st.one_of(st.integers(-45, 45), st.integers(-800, 800))
+    return offsets.map(lambda offset: today + timedelta(days=offset))
+
+
+def _birthdays(today: date):
+    def near_anniversary(offset: int, year: int) -> date:
+        anchor = today + timedelta(days=offset)
+        if (anchor.month, anchor.day) == (2, 29) and not calendar.isleap(year):
+            year = 2000
+        return date(year, anchor.month, anchor.day)
+
+    return st.one_of(
+        st.builds(near_anniversary, st.integers(-3, 40), st.integers(1950, 2010)),
+        st.sampled_from(
+            [date(2000, 2, 29), date(1996, 2, 29), date(1990, 2, 28), date(1985, 3, 1)]
+            + [date(1970, 12, 31), date(1980, 1, 1), date(1975, 1, 2)]
+        ),
+        st.dates(date(1940, 1, 1), date(2015, 12, 31)),
+    )
+
+
+def _custom_values(today: date):
+    """Custom field values in canonical form, as every write path stores them."""
+    return st.fixed_dictionaries(
+        {
+            "points": _optional(st.one_of(st.integers(-5, 60), st.integers(-(10**6), 10**6))),
+            "spent": _optional(
+                st.integers(-1000, 20000).map(
+                    lambda cents: normalize_field_value("decimal", Decimal(cents) / 100)
+                )
+            ),
+            "last_order": _optional(st.one_of(_shifted(today), _birthdays(today))).map(
+                lambda day: day and day.isoformat()
+            ),
+            "vip": _optional(st.booleans()),
+            "shop": _optional(st.sampled_from(SHOPS)),
+            "tags": _optional(
+                st.lists(st.sampled_from(TAGS), min_size=1, max_size=3).map(
+                    lambda tags: normalize_field_value("multichoice", tags, choices=TAGS)
+                )
+            ),
+            "note": _optional(_texts()),
+        }
+    ).map(lambda values: {key: value for key, value in values.items() if value is not None})
+
+
+def _people(today: date):
+    person = st.fixed_dictionaries(
+        {
+            "email": _optional(st.sampled_from(["anne", "bob", "contact", "x"])),
+            "domain": st.sampled_from(["example.com", "shop.fr", "mail.org"]),
+            "mobile": st.one_of(
+                st.just(""), st.integers(0, 999_999).map(lambda number: f"+33612{number:06d}")
+            ),
+            "salutation": st.sampled_from(["", Salutation.MR, Salutation.MRS]),
+            **{column: st.one_of(st.just(""), _texts()) for column in NAME_COLUMNS},
+            "birth_date": _optional(_birthdays(today)),
+            "fields": _custom_values(today),
+            "email_status": st.sampled_from(ConsentStatus.values),
+            "sms_status": st.sampled_from(ConsentStatus.values),
+            "lists": st.tuples(*[st.sampled_from([None, "subscribed", "unsubscribed"])] * 2),
+            "suppress_email": st.sampled_from([False, False, False, True]),
+            "suppress_mobile": st.sampled_from([False, False, False, True]),
+        }
+    )
+    return st.lists(person, min_size=15, max_size=30)
+
+
+class Base:
+    """One account's contact base, and what the reference needs to know about it."""
+
+    def __init__(self, today: date, people: list[dict]):
+        self.account = AccountFactory()
+        for key, (field_type, choices) in CUSTOM_FIELDS.items():
+            field_create(
+                account=self.account, key=key, label=key.title(), type=field_type, choices=choices
+            )
+        self.lists = [
+            ContactList.objects.create(account=self.account, name=f"List {number}")
+            for number in (1, 2)
+        ]
+        self.list_members = {contact_list.pk: set() for contact_list in self.lists}
+        suppressed_emails, suppressed_mobiles = set(), set()
+        for index, person in enumerate(people):
+            email = f"{person['email']}{index}@{person['domain']}" if person["email"] else ""
+            contact = Contact.objects.create(
+                account=self.account,
+                key=email or f"contact-{index}",
+                email=email,
+                mobile=person["mobile"],
+                salutation=person["salutation"],
+                birth_date=person["birth_date"],
+                fields=person["fields"],
+                email_status=person["email_status"],
+                sms_status=person["sms_status"],
+                **{column: person[column] for column in NAME_COLUMNS},
+            )
+            for contact_list, status in zip(self.lists, person["lists"], strict=True):
+                if status:
+                    ListMembership.objects.create(
+                        contact_list=contact_list, contact=contact, status=status
+                    )
+                    if status == ListMembership.Status.SUBSCRIBED:
+                        self.list_members[contact_list.pk].add(contact.pk)
+            if person["suppress_email"] and email:
+                suppression_add(
+                    account=self.account, channel="email", address=email, reason="unsubscribed"
+                )
+                suppressed_emails.add(email)
+            if person["suppress_mobile"] and person["mobile"]:
+                suppression_add(
+                    account=self.account,
+                    channel="sms",
+                    address=person["mobile"],
+                    reason="unsubscribed",
+                )
+                suppressed_mobiles.add(person["mobile"])
+        # Read back, so that the reference sees what the database holds.
+        self.contacts = list(Contact.objects.filter(account=self.account).order_by("pk"))
+        self.suppressed = {
+            contact.pk
+            for contact in self.contacts
+            if contact.email in suppressed_emails
+            or (contact.mobile and contact.mobile.as_e164 in suppressed_mobiles)
+        }
+        self._add_another_account()
+        self.catalog = FieldCatalog.for_account(self.account)
+
+    def _add_another_account(self):
+        """A twin of the first contact in another account, where its email is suppressed: no
+        rule may select the twin, nor count the other account's suppression here."""
+        first = self.contacts[0]
+        other = AccountFactory()
+        twin = Contact.objects.create(
+            account=other,
+            key=first.key,
+            email=first.email,
+            mobile=first.mobile,
+            salutation=first.salutation,
+            birth_date=first.birth_date,
+            fields=first.fields,
+            email_status=first.email_status,
+            sms_status=first.sms_status,
+            **{column: getattr(first, column) for column in NAME_COLUMNS},
+        )
+        if first.email:
+            suppression_add(account=other, channel="email", address=first.email, reason="erased")
+        other_list = ContactList.objects.create(account=other, name="Other list")
+        ListMembership.objects.create(contact_list=other_list, contact=twin)
+
+    def values(self, name: str) -> list:
+        """The non-empty values of a field in the base."""
+        spec = self.catalog.specs[name]
+        found = []
+        for contact in self.contacts:
+            if spec.column is None:
+                value = contact.fields.get(spec.custom_key)
+            else:
+                value = getattr(contact, spec.column)
+                if spec.column == "mobile":
+                    value = value.as_e164 if value else ""
+            if value not in (None, "") and value not in found:
+                found.append(value)
+        return found
+
+    def reference(self, rules: dict, today: date) -> set[int]:
+        return {
+            contact.pk
+            for contact in self.contacts
+            if evaluate(
+                contact,
+                rules,
+                today=today,
+                list_members=self.list_members,
+                suppressed=self.suppressed,
+                catalog=self.catalog,
+            )
+        }
+
+
+# --- Rules ----------------------------------------------------------------------------------
+
+
+def _recased(strategy):
+    changes = st.sampled_from([str, str.upper, str.lower, str.swapcase, lambda text: f" {text} "])
+    return st.tuples(strategy, changes).map(lambda pair: pair[1](pair[0]))
+
+
+def _fragment(text: str, start: int, length: int) -> str:
+    start %= len(text)
+    return text[start : start + 1 + length % (len(text) - start)]
+
+
+def _text_values(pool: list[str]):
+    known = st.sampled_from(pool) if pool else st.sampled_from(WORDS)
+    return _recased(
+        st.one_of(
+            known,
+            st.builds(_fragment, known, st.integers(0, 30), st.integers(0, 30)),
+            _texts(),
+        )
+    )
+
+
+def _number_values(pool: list):
+    number = st.one_of(
+        st.sampled_from(pool) if pool else st.integers(0, 10),
+        st.integers(-10, 70),
+        st.integers(-1000, 20000).map(lambda cents: float(Decimal(cents) / 100)),
+    )
+    # As a user may write it: a JSON number, or text in English or French notation.
+    spelling = st.sampled_from([lambda n: n, str, lambda n: str(n).replace(".", ",")])
+    return st.tuples(number, spelling).map(lambda pair: pair[1](pair[0]))
+
+
+def _date_values(pool: list, today: date):
+    days = [value if isinstance(value, date) else date.fromisoformat(value) for value in pool]
+    day = st.one_of(st.sampled_from(days) if days else _shifted(today), _shifted(today))
+    spelling = st.sampled_from([date.isoformat, lambda value: value.strftime("%d/%m/%Y")])
+    return st.tuples(day, spelling).map(lambda pair: pair[1](pair[0]))
+
+
+DAY_COUNTS = st.one_of(
+    st.integers(0, 40),
+    st.sampled_from([0, 1, 2, 7, 30, 90, 364, 365, 366, 400]),
+    st.integers(0, 3660),
+)
+
+
+def _recased_choices(choices):
+    return st.lists(_recased(st.sampled_from(list(choices))), min_size=1, max_size=3)
+
+
+def _value_strategy(base: Base, name: str, field_type: str, op: str, today: date):
+    """A raw (not yet validated) value for `op` on field `name`."""
+    if field_type in {"text", "email", "phone"}:
+        values = _text_values(base.values(name))
+        return st.lists(values, min_size=1, max_size=3) if op == "in" else values
+    if field_type in {"number", "decimal"}:
+        values = _number_values(base.values(name))
+        return st.lists(values, min_size=2, max_size=2) if op == "between" else values
+    if field_type == "date":
+        if op in {"within_last_days", "more_than_days_ago", "within_next_days"}:
+            return DAY_COUNTS
+        if op == "anniversary_within_days":
+            return DAY_COUNTS
+        values = _date_values(base.values(name), today)
+        return st.lists(values, min_size=2, max_size=2) if op == "between" else values
+    if field_type in {"choice", "multichoice"}:
+        return _recased_choices(base.catalog.specs[name].choices)
+    if field_type == "consent":
+        return st.lists(st.sampled_from(ConsentStatus.values), min_size=1, max_size=3)
+    if field_type == "list":
+        return st.sampled_from([contact_list.pk for contact_list in base.lists])
+    raise AssertionError(f"no values for {field_type}")
+
+
+OPERATORS = {
+    "text": TEXT_OPS,
+    "email": TEXT_OPS,
+    "phone": TEXT_OPS,
+    "number": NUMBER_OPS,
+    "decimal": NUMBER_OPS,
+    "date": DATE_OPS,
+    "boolean": BOOLEAN_OPS,
+    "choice": CHOICE_OPS,
+    "multichoice": CHOICE_OPS,
+    "consent": ("in", "not_in"),
+    "list": ("in_list", "not_in_list"),
+    "suppressed": ("is_true", "is_false"),
+}
+VALUELESS = {"is_empty", "is_not_empty", "is_true", "is_false"}
+
+
+def _condition(base: Base, name: str, op: str, today: date):
+    field_type = base.catalog.specs[name].type
+    if op in VALUELESS:
+        return st.just({"field": name, "op": op})
+    return _value_strategy(base, name, field_type, op, today).map(
+        lambda value: {"field": name, "op": op, "value": value}
+    )
+
+
+def _conditions(base: Base, today: date):
+    names = [
+        *BUILTIN_TEXT,
+        "salutation",
+        "birth_date",
+        *(f"fields.{key}" for key in CUSTOM_FIELDS),
+        "email_status",
+        "sms_status",
+        "list",
+        "suppressed",
+    ]
+    return st.sampled_from(names).flatmap(
+        lambda name: st.sampled_from(OPERATORS[base.catalog.specs[name].type]).flatmap(
+            lambda op: _condition(base, name, op, today)
+        )
+    )
+
+
+def _rule_trees(conditions, depth: int = 1):
+    if depth >= MAX_GROUP_DEPTH:
+        child = conditions
+    else:
+        child = st.one_of(conditions, conditions, _rule_trees(conditions, depth + 1))
+    return st.builds(
+        lambda kind, children: {kind: children},
+        st.sampled_from(["all", "any"]),
+        st.lists(child, max_size=4),
+    )
+
+
+def _describe(base: Base, pks: set[int]) -> str:
+    lines = []
+    for contact in base.contacts:
+        if contact.pk in pks:
+            columns = {
+                name: getattr(contact, name)
+                for name in (
+                    *BUILTIN_TEXT,
+                    "salutation",
+                    "birth_date",
+                    "email_status",
+                    "sms_status",
+                )
+                if getattr(contact, name) not in ("", None)
+            }
+            extra = {
+                "lists": [pk for pk, members in base.list_members.items() if contact.pk in members],
+                "suppressed": contact.pk in base.suppressed,
+            }
+            lines.append(f"  #{contact.pk}: {columns} fields={contact.fields} {extra}")
+    return "\n".join(lines)
+
+
+# --- Properties -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@property_test
+@given(data=st.data())
+def test_sql_segment_is_the_reference_segment(data):
+    today = data.draw(st.sampled_from(TODAYS), label="today")
+    people = data.draw(_people(today), label="people")
+    # A savepoint per example: a database error in one leaves the test's transaction usable
+    # (PostgreSQL aborts a transaction on error) and is reported as itself.
+    with transaction.atomic():
+        base = Base(today, people)
+        trees = _rule_trees(_conditions(base, today))
+        for number in range(RULES_PER_EXAMPLE):
+            rules = data.draw(trees, label=f"rules {number}")
+            cleaned = validate_rules(rules, base.catalog, base.account)
+            selected = list(
+                segment_queryset(base.account, cleaned, today=today).values_list("pk", flat=True)
+            )
+            expected = base.reference(cleaned, today)
+
+            assert len(selected) == len(set(selected)), f"duplicate contacts for {cleaned}"
+            assert set(selected) == expected, (
+                f"rules {cleaned} on {today}\n"
+                f"selected by SQL only:\n{_describe(base, set(selected) - expected)}\n"
+                f"selected by the reference only:\n{_describe(base, expected - set(selected))}"
+            )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    today=st.dates(date(2023, 1, 1), date(2029, 12, 31)),
+    birthday=st.one_of(
+        st.dates(date(1950, 1, 1), date(2010, 12, 31)),
+        st.sampled_from([date(2000, 2, 29), date(1990, 2, 28), date(1990, 3, 1)]),
+    ),
+    days=st.one_of(st.integers(0, 40), st.integers(0, 3660)),
+)
+def test_reference_anniversary_agrees_with_anniversary_days(today, birthday, days):
+    """The reference's own reading of "an anniversary within N days" is the language's."""
+    in_window = (birthday.month, birthday.day) in anniversary_days(today, days)
+
+    assert _anniversary_within(birthday, today, days) == in_window
+
+
+# --- Examples the strategies do not reach ---------------------------------------------------
+
+
+CITIES = ["100%", "1000", "a_b", "axb", "a\\b", ""]
+
+
+def _plain_person(city: str) -> dict:
+    return {
+        "email": "",
+        "domain": "example.com",
+        "mobile": "",
+        "salutation": "",
+        **dict.fromkeys(NAME_COLUMNS, ""),
+        "city": city,
+        "birth_date": None,
+        "fields": {},
+        "email_status": ConsentStatus.NONE,
+        "sms_status": ConsentStatus.NONE,
+        "lists": (None, None),
+        "suppress_email": False,
+        "suppress_mobile": False,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("op", "value", "expected"),
+    [
+        ("contains", "%", {"100%"}),
+        ("contains", "_", {"a_b"}),
+        ("contains", "\\", {"a\\b"}),
+        ("starts_with", "100%", {"100%"}),
+        ("ends_with", "_b", {"a_b"}),
+        ("eq", "A_B", {"a_b"}),
+        ("not_contains", "%", {"1000", "a_b", "axb", "a\\b", ""}),
+    ],
+)
+def test_like_wildcards_in_a_value_match_literally(op, value, expected):
+    base = Base(date(2025, 6, 15), [_plain_person(city) for city in CITIES])
+    rules = validate_rules(
+        {"all": [{"field": "city", "op": op, "value": value}]}, base.catalog, base.account
+    )
+
+    selected = segment_queryset(base.account, rules, today=date(2025, 6, 15))
+
+    assert {contact.city for contact in selected} == expected
+    assert set(selected.values_list("pk", flat=True)) == base.reference(rules, date(2025, 6, 15))

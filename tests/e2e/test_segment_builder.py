@@ -1,0 +1,58 @@
+"""The segment builder in headless Chromium: conditions follow the field's type and the count
+of matching contacts updates live while editing."""
+
+import re
+
+import pytest
+
+from contacts.models import Contact, Segment
+from contacts.services.fields import field_create
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_build_a_segment_with_a_live_count(logged_in_page, live_server, account):
+    field_create(account=account, key="points", label="Points", type="number")
+    for index, (city, points) in enumerate([("Paris", 150), ("Lyon", 50), ("Paris", 20)]):
+        Contact.objects.create(
+            account=account,
+            key=f"c{index}@x.fr",
+            email=f"c{index}@x.fr",
+            city=city,
+            fields={"points": points},
+        )
+    page = logged_in_page
+    page.get_by_role("link", name="Segments").click()
+    page.get_by_role("button", name="Nouveau segment").click()
+    page.get_by_label("Nom").first.fill("Parisiens fidèles")
+    count = page.get_by_test_id("segment-count")
+    page.wait_for_function("document.getElementById('segment-count').textContent === '3'")
+
+    # first condition: city is Paris
+    page.get_by_role("button", name="+ Condition").click()
+    page.locator("[name='all[0]-field']").select_option("city")
+    page.locator("[name='all[0]-op']").select_option("eq")
+    page.locator("[name='all[0]-value']").fill("paris")
+    page.wait_for_function("document.getElementById('segment-count').textContent === '2'")
+
+    # second condition: points > 100; the operator list follows the number type
+    page.get_by_role("button", name="+ Condition").first.click()
+    page.locator("[name='all[1]-field']").select_option("fields.points")
+    operators = page.locator("[name='all[1]-op'] option").all_inner_texts()
+    assert "est supérieur à" in operators and "contient" not in operators
+    page.locator("[name='all[1]-op']").select_option("gt")
+    page.locator("[name='all[1]-value']").fill("100")
+    page.wait_for_function("document.getElementById('segment-count').textContent === '1'")
+    assert count.inner_text() == "1"
+
+    page.get_by_role("button", name="Enregistrer le segment").click()
+    page.wait_for_url(re.compile(r"/contacts/segments/\d+/$"))
+    segment = Segment.objects.get(account=account, name="Parisiens fidèles")
+    assert segment.rules["all"][1] == {"field": "fields.points", "op": "gt", "value": 100}
+
+    # the list shows its count; its contacts are one click away
+    page.get_by_role("link", name="Segments").click()
+    row = page.get_by_test_id("segment-row").filter(has_text="Parisiens fidèles")
+    row.get_by_role("link", name="1").click()
+    page.get_by_test_id("contact-row").filter(has_text="c0@x.fr").wait_for()
+    assert page.get_by_test_id("contact-row").count() == 1
