@@ -40,12 +40,14 @@ class CurrentAccountMiddleware:
         request.account = membership.account if membership else None
 
         language = _chosen_language(request, request.account)
-        translation.activate(language)
         request.LANGUAGE_CODE = language
         if request.account is not None:
             timezone.activate(zoneinfo.ZoneInfo(request.account.timezone))
         try:
-            response = self.get_response(request)
+            # override, not activate: the thread's language is restored after the response, so
+            # nothing else running in this thread later inherits this visitor's language.
+            with translation.override(language):
+                response = self.get_response(request)
         finally:
             timezone.deactivate()
         response.headers.setdefault("Content-Language", language)

@@ -147,7 +147,6 @@ def run(rows_list: list[int]) -> list[dict]:
             process.start()
             outcome = queue.get()
             process.join()
-            _cleanup(import_id)
             rate = outcome["rows"] / outcome["seconds"]
             copy_rate = rows / copy_seconds
             result = {
@@ -171,6 +170,7 @@ def run(rows_list: list[int]) -> list[dict]:
                 f"errors {outcome['errors']}",
                 flush=True,
             )
+            _cleanup(import_id)
     return results
 
 

@@ -13,7 +13,8 @@ from django.db import connection
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
-from contacts.models import Contact
+from contacts.models import ConsentRecord, Contact, address_hash
+from contacts.services.consent import channel_address, ledger_record
 
 COLUMNS = [
     "account_id", "key", "email", "mobile", "salutation", "first_name", "last_name",
@@ -93,4 +94,49 @@ def contacts_update(contacts: list[Contact], fields: list[str]) -> None:
             f"FROM (VALUES %s) AS v(id, {', '.join(fields)}) WHERE c.id = v.id",
             rows,
             page_size=1000,
+        )
+
+
+LEDGER_COLUMNS = [
+    "account_id", "contact_id", "address_hash", "channel", "status", "source", "ip_address",
+    "user_agent", "wording", "form", "version", "actor", "created_at",
+]  # fmt: skip
+
+
+def consent_records_insert(changes: list[tuple[Contact, str, str]], proof) -> None:
+    """Append one ledger row per (contact, channel, status) change, with the same proof."""
+    if not changes:
+        return
+    if connection.vendor != "postgresql":
+        ConsentRecord.objects.bulk_create(
+            [
+                ledger_record(contact=contact, channel=channel, status=status, proof=proof)
+                for contact, channel, status in changes
+            ],
+            batch_size=1000,
+        )
+        return
+    now = timezone.now()
+    shared = [
+        proof.source, proof.ip_address, proof.user_agent[:400], proof.wording, proof.form,
+        proof.version, proof.actor, now,
+    ]  # fmt: skip
+    buffer = io.StringIO()
+    for contact, channel, status in changes:
+        row = [
+            contact.account_id,
+            contact.pk,
+            address_hash(channel_address(contact, channel)),
+            channel,
+            status,
+            *shared,
+        ]
+        buffer.write("\t".join(_copy_text(value) for value in row))
+        buffer.write("\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {ConsentRecord._meta.db_table} ({', '.join(LEDGER_COLUMNS)}) "
+            "FROM STDIN WITH (FORMAT text)",
+            buffer,
         )

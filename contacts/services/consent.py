@@ -37,7 +37,10 @@ class ConsentProof:
 
 
 def channel_address(contact: Contact, channel: str) -> str:
-    return contact.email if channel == Channel.EMAIL else str(contact.mobile or "")
+    if channel == Channel.EMAIL:
+        return contact.email
+    # The E.164 text as stored; str() of a PhoneNumber would validate it again.
+    return getattr(contact.mobile, "raw_input", "") if contact.mobile else ""
 
 
 def suppressed_hashes(account: Account, channel: str, hashes) -> set[str]:

@@ -16,7 +16,6 @@ from contacts.cleaning import CleanContact, ContactCleaner
 from contacts.models import (
     BUILTIN_FIELDS,
     Channel,
-    ConsentRecord,
     ConsentStatus,
     Contact,
     ContactList,
@@ -25,12 +24,15 @@ from contacts.models import (
     Suppression,
     address_hash,
 )
-from contacts.services.bulk_write import contacts_insert, contacts_update
+from contacts.services.bulk_write import (
+    consent_records_insert,
+    contacts_insert,
+    contacts_update,
+)
 from contacts.services.consent import (
     ConsentProof,
     channel_address,
     consent_change,
-    ledger_record,
     status_after,
     suppressed_hashes,
     suppression_add,
@@ -234,14 +236,7 @@ def _bulk_upsert(
 
     contacts_insert(to_create)
     contacts_update(to_update, sorted(updated_fields | {"updated_at"}))
-    if ledger:
-        ConsentRecord.objects.bulk_create(
-            [
-                ledger_record(contact=contact, channel=channel, status=status, proof=proof)
-                for contact, channel, status in ledger
-            ],
-            batch_size=1000,
-        )
+    consent_records_insert(ledger, proof)
     for channel, address in unsubscribes:
         suppression_add(
             account=account,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import reset_queries, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
@@ -212,7 +212,9 @@ def import_run(*, import_id: int) -> ContactImport | None:
         pk=import_id
     )
     try:
-        _run(contact_import)
+        # The report is read by the account's people: write its messages in their language.
+        with translation.override(contact_import.account.language):
+            _run(contact_import)
     except Exception as error:
         ContactImport.objects.filter(pk=import_id).update(
             status=ContactImport.Status.FAILED,

@@ -5,11 +5,19 @@ import tracemalloc
 
 import openpyxl
 import pytest
+from django.utils import translation
 
 from contacts.imports.mapping import normalise_header, propose_mapping
 from contacts.imports.reader import UnreadableFile, count_data_rows, iter_rows, sniff
 
 FRENCH_HEADER = "Prénom;Nom;Civilité;E-mail;Téléphone portable;Code postal;Date de naissance;Panier"
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """These tests read the messages' English source text (the app's default is French)."""
+    with translation.override("en"):
+        yield
 
 
 def write(tmp_path, name, content: bytes):

@@ -1,0 +1,156 @@
+"""Segment count benchmark (issue goal: < 300 ms and ≤ 1.5× hand-written SQL at 1M contacts).
+
+Generates N contacts on PostgreSQL with COPY (custom date and number fields, birth dates, a list
+holding a third of them), then times, in the same run, the compiled segment count and a
+hand-written SQL query for the same rule:
+  (a) last order more than 90 days ago AND points > 100 AND in the list;
+  (b) birthday within the next 7 days.
+
+    DATABASE_URL=postgres://... python -m bench.segments [--contacts 1000000] [--repeat 7]
+"""
+
+import argparse
+import io
+import json
+import random
+import statistics
+import time
+from datetime import date, timedelta
+
+from bench.import_contacts import setup_django
+
+
+def generate(account, contact_list, count: int, seed: int = 7) -> None:
+    from django.db import connection
+
+    rng = random.Random(seed)
+    start = date(1950, 1, 1)
+    buffer = io.StringIO()
+    for index in range(count):
+        email = f"seg.{index}@exemple.fr"
+        fields = {
+            "last_order": (date(2026, 11, 1) - timedelta(days=rng.randrange(0, 1500))).isoformat(),
+            "points": rng.randrange(0, 1000),
+        }
+        birth = (start + timedelta(days=rng.randrange(0, 20000))).isoformat()
+        buffer.write(
+            f"{account.pk}\t{email}\t{email}\t\t\t\t\t{birth}\t\t\t\t\t"
+            f"{json.dumps(fields)}\tsubscribed\tnone\t2026-11-01\t2026-11-01\n"
+        )
+    buffer.seek(0)
+    columns = (
+        "account_id, key, email, mobile, salutation, first_name, last_name, birth_date, "
+        "zip_code, city, country, company, fields, email_status, sms_status, created_at, "
+        "updated_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY contacts_contact ({columns}) FROM STDIN", buffer)
+        cursor.execute(
+            "INSERT INTO contacts_listmembership (contact_list_id, contact_id, status, "
+            "created_at, updated_at) SELECT %s, id, 'subscribed', now(), now() "
+            "FROM contacts_contact WHERE account_id = %s AND id %% 3 = 0",
+            [contact_list.pk, account.pk],
+        )
+        cursor.execute("ANALYZE contacts_contact")
+        cursor.execute("ANALYZE contacts_listmembership")
+
+
+def timed(function, repeat: int) -> float:
+    durations = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations) * 1000
+
+
+def run(count: int, repeat: int) -> None:
+    from django.db import connection
+
+    from accounts.services import account_create
+    from contacts.models import ContactList
+    from contacts.segments.compiler import account_today, segment_queryset
+    from contacts.segments.language import FieldCatalog, anniversary_days, validate_rules
+    from contacts.services.fields import field_create
+
+    if connection.vendor != "postgresql":
+        print("skipped: this benchmark needs PostgreSQL (set DATABASE_URL)")
+        return
+    account = account_create(name=f"bench segments {time.time()}")
+    field_create(account=account, key="last_order", label="Dernière commande", type="date")
+    field_create(account=account, key="points", label="Points", type="number")
+    contact_list = ContactList.objects.create(account=account, name="Clients")
+    started = time.perf_counter()
+    generate(account, contact_list, count)
+    print(f"generated {count:,} contacts in {time.perf_counter() - started:.1f} s", flush=True)
+    today = account_today(account)
+    catalog = FieldCatalog.for_account(account)
+
+    def compiled_count(rules):
+        cleaned = validate_rules(rules, catalog, account)
+        return lambda: segment_queryset(account, cleaned, today=today).count()
+
+    def sql_count(sql, params):
+        def run_sql():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()[0]
+
+        return run_sql
+
+    cutoff = (today - timedelta(days=90)).isoformat()
+    cases = {
+        "(a) last order > 90 days ago AND points > 100 AND in list": (
+            {
+                "all": [
+                    {"field": "fields.last_order", "op": "more_than_days_ago", "value": 90},
+                    {"field": "fields.points", "op": "gt", "value": 100},
+                    {"field": "list", "op": "in_list", "value": contact_list.pk},
+                ]
+            },
+            "SELECT count(*) FROM contacts_contact c WHERE c.account_id = %s "
+            "AND c.fields ->> 'last_order' < %s AND (c.fields ->> 'points')::numeric > 100 "
+            "AND EXISTS (SELECT 1 FROM contacts_listmembership m WHERE m.contact_id = c.id "
+            "AND m.contact_list_id = %s AND m.status = 'subscribed')",
+            [account.pk, cutoff, contact_list.pk],
+        ),
+        "(b) birthday within 7 days": (
+            {"all": [{"field": "birth_date", "op": "anniversary_within_days", "value": 7}]},
+            "SELECT count(*) FROM contacts_contact WHERE account_id = %s "
+            "AND to_char(birth_date, 'MM-DD') = ANY(%s)",
+            [
+                account.pk,
+                [f"{m:02d}-{d:02d}" for m, d in anniversary_days(today, 7)],
+            ],
+        ),
+    }
+    try:
+        for name, (rules, sql, params) in cases.items():
+            ours, theirs = compiled_count(rules), sql_count(sql, params)
+            assert ours() == theirs(), f"{name}: results differ"
+            compiled_ms, sql_ms = timed(ours, repeat), timed(theirs, repeat)
+            print(
+                f"{name}: {ours():,} contacts | segment {compiled_ms:.0f} ms | hand-written SQL "
+                f"{sql_ms:.0f} ms | ratio {compiled_ms / sql_ms:.2f} (median of {repeat})",
+                flush=True,
+            )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM contacts_listmembership WHERE contact_list_id = %s", [contact_list.pk]
+            )
+            cursor.execute("DELETE FROM contacts_contact WHERE account_id = %s", [account.pk])
+        account.delete()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args(argv)
+    setup_django()
+    run(args.contacts, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
