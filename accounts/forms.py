@@ -57,4 +57,5 @@ class AccountSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = ["name", "timezone", "language", "default_phone_region"]
+        fields = ["name", "timezone", "language", "default_phone_region", "postal_address"]
+        widgets = {"postal_address": forms.Textarea(attrs={"rows": 3})}

@@ -88,6 +88,11 @@ class Account(models.Model):
         default="email",
         help_text=_("What identifies a contact: one contact per email address, or per mobile."),
     )
+    postal_address = models.TextField(
+        _("postal address"),
+        blank=True,
+        help_text=_("Shown in the footer of every marketing email, as the law requires."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -52,7 +52,7 @@ def account_create_with_owner(
 
 @transaction.atomic
 def account_update(*, account: Account, **changes) -> Account:
-    allowed = {"name", "timezone", "language", "default_phone_region"}
+    allowed = {"name", "timezone", "language", "default_phone_region", "postal_address"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"Fields not editable: {sorted(unknown)}")

@@ -154,6 +154,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "start-due-campaigns": {"task": "campaigns.tasks.start_due_campaigns_task", "schedule": 30.0},
+    "recover-expired-leases": {
+        "task": "campaigns.tasks.recover_expired_leases_task",
+        "schedule": 60.0,
+    },
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 

@@ -39,5 +39,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-keys/", include("apikeys.urls")),
     path("contacts/", include("contacts.urls")),
+    path("email/", include("campaigns.urls")),
     path("", include("accounts.urls")),
 ]

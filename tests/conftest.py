@@ -1,5 +1,6 @@
 import os
 import shutil
+import socket
 
 import pytest
 from rest_framework.test import APIClient
@@ -109,3 +110,49 @@ def logged_in_page(page, live_server, owner):
     page.locator("main").get_by_role("button", name="Connexion").click()
     page.wait_for_url(f"{live_server.url}/")
     return page
+
+
+class RecordingHandler:
+    """An SMTP server's delivery handler: keeps every message; some addresses are refused the
+    way real servers do (5xx: unknown user, 4xx: try again later)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.startswith("bounce"):
+            return "550 5.1.1 No such user"
+        if address.startswith("later"):
+            return "451 4.7.1 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        import email
+        from email import policy
+
+        self.messages.append(
+            (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default))
+        )
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on loopback; Django's SMTP backend delivers to it."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    try:
+        yield handler
+    finally:
+        controller.stop()

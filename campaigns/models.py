@@ -1,0 +1,146 @@
+"""Email campaigns: sender addresses, saved templates, campaigns and one message per recipient."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account
+from contacts.models import Contact, ContactList, Segment
+
+
+class SenderAddress(models.Model):
+    """A From address of the account, usable once its owner confirmed it by email."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sender_addresses")
+    email = models.EmailField(_("email"))
+    name = models.CharField(_("sender name"), max_length=100)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "email"], name="unique_sender_address")
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class EmailTemplate(models.Model):
+    """An account's own template: MJML (compiled at save) or raw HTML."""
+
+    class Kind(models.TextChoices):
+        MJML = "mjml", "MJML"
+        HTML = "html", "HTML"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="email_templates")
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.HTML)
+    source = models.TextField(_("source"))
+    html = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class EmailCampaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        RUNNING = "running", _("Sending")
+        PAUSED = "paused", _("Paused")
+        FINISHED = "finished", _("Finished")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="email_campaigns")
+    name = models.CharField(_("name"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=255)
+    preheader = models.CharField(_("pre-header"), max_length=255, blank=True)
+    sender = models.ForeignKey(
+        SenderAddress, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reply_to = models.EmailField(_("reply-to"), blank=True)
+    html = models.TextField(_("HTML content"), blank=True)
+    text = models.TextField(_("text part"), blank=True, help_text=_("Empty: made from the HTML."))
+    lists = models.ManyToManyField(ContactList, blank=True, related_name="+")
+    segments = models.ManyToManyField(Segment, blank=True, related_name="+")
+    excluded_lists = models.ManyToManyField(ContactList, blank=True, related_name="+")
+    excluded_segments = models.ManyToManyField(Segment, blank=True, related_name="+")
+    track_opens = models.BooleanField(_("track opens"), default=True)
+    track_clicks = models.BooleanField(_("track clicks"), default=True)
+    utm_parameters = models.JSONField(_("UTM parameters"), default=dict, blank=True)
+    scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Started with a test API key: messages are recorded, never delivered.
+    sandbox = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["status", "scheduled_at"], name="campaign_due")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in {self.Status.DRAFT, self.Status.SCHEDULED}
+
+
+class Message(models.Model):
+    """One recipient of one campaign: the unit the send pipeline claims, sends and records."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        SANDBOXED = "sandboxed", _("Recorded (sandbox)")
+        FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    campaign = models.ForeignKey(EmailCampaign, on_delete=models.CASCADE, related_name="messages")
+    contact = models.ForeignKey(Contact, null=True, on_delete=models.SET_NULL, related_name="+")
+    email = models.EmailField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    first_clicked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "email"], name="one_message_per_address")
+        ]
+        indexes = [
+            models.Index(
+                fields=["campaign", "id"],
+                condition=Q(status="queued"),
+                name="message_queued",
+            ),
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="sending"), name="message_in_flight"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} ({self.status})"
