@@ -9,6 +9,7 @@ import logging
 import smtplib
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -31,7 +32,6 @@ from contacts.services.consent import ConsentProof, consent_change, suppression_
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
-LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 PARALLEL_TASKS = 2
 
@@ -259,12 +259,15 @@ def campaign_finish_if_done(campaign: EmailCampaign) -> bool:
     )
 
 
+def lease() -> timedelta:
+    return timedelta(seconds=settings.SEND_LEASE_SECONDS)
+
+
 def recover_expired_leases(now=None) -> int:
     """Messages claimed by a worker that died: back to the queue."""
     now = now or timezone.now()
-    return Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=now - LEASE).update(
-        status=Message.Status.QUEUED
-    )
+    expired = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=now - lease())
+    return expired.update(status=Message.Status.QUEUED)
 
 
 def unsubscribe_by_message(*, message: Message, ip_address, user_agent: str) -> None:

@@ -137,7 +137,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Longer than any task may run, so a late-acked task is not redelivered while it still runs.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -234,6 +236,8 @@ REST_FRAMEWORK = {
 }
 API_KEY_RATE = env.str("API_KEY_RATE", default="1200/minute")
 API_KEYS_PER_ACCOUNT = 5
+# How long a worker may hold a claimed batch of messages before it is presumed dead.
+SEND_LEASE_SECONDS = env.int("SEND_LEASE_SECONDS", default=600)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sendethic API",

@@ -5,6 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from apikeys.api import ApiKeyViewSet, CurrentAccountView
+from campaigns.api import (
+    EmailCampaignViewSet,
+    EmailTemplateViewSet,
+    SenderAddressViewSet,
+)
 from contacts.api import (
     ContactExportViewSet,
     ContactFieldViewSet,
@@ -22,6 +27,9 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("lists", ContactListViewSet, basename="list")
 router.register("imports", ContactImportViewSet, basename="import")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("senders", SenderAddressViewSet, basename="sender")
+router.register("templates", EmailTemplateViewSet, basename="template")
+router.register("campaigns/email", EmailCampaignViewSet, basename="email-campaign")
 router.register("exports/contacts", ContactExportViewSet, basename="contact-export")
 
 api_v1 = [

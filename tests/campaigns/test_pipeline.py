@@ -157,7 +157,7 @@ def test_expired_leases_are_recovered(campaign):
     assert len(claimed) == 3
     assert pipeline.claim_batch(campaign.pk) == []  # nothing left to claim
     assert pipeline.recover_expired_leases() == 0  # leases still valid
-    later = timezone.now() + pipeline.LEASE + timezone.timedelta(seconds=1)
+    later = timezone.now() + pipeline.lease() + timezone.timedelta(seconds=1)
     assert pipeline.recover_expired_leases(now=later) == 3
     assert len(pipeline.claim_batch(campaign.pk)) == 3
 

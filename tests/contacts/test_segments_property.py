@@ -31,6 +31,8 @@ from contacts.segments.language import (
     BOOLEAN_OPS,
     CHOICE_OPS,
     DATE_OPS,
+    DAY_COUNT_OPS,
+    MAX_DAYS,
     NUMBER_OPS,
     TEXT_OPS,
     FieldCatalog,
@@ -324,6 +326,7 @@ def _text_values(pool: list[str]):
 def _number_values(pool: list):
     number = st.one_of(
         st.sampled_from(pool) if pool else st.integers(0, 10),
+        st.sampled_from(pool) if pool else st.integers(0, 10),
         st.integers(-10, 70),
         st.integers(-1000, 20000).map(lambda cents: float(Decimal(cents) / 100)),
     )
@@ -332,11 +335,21 @@ def _number_values(pool: list):
     return st.tuples(number, spelling).map(lambda pair: pair[1](pair[0]))
 
 
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def _date_values(pool: list, today: date):
-    days = [value if isinstance(value, date) else date.fromisoformat(value) for value in pool]
-    day = st.one_of(st.sampled_from(days) if days else _shifted(today), _shifted(today))
+    days = [_as_date(value) for value in pool]
+    known = st.sampled_from(days) if days else _shifted(today)
+    day = st.one_of(known, known, _shifted(today))
     spelling = st.sampled_from([date.isoformat, lambda value: value.strftime("%d/%m/%Y")])
     return st.tuples(day, spelling).map(lambda pair: pair[1](pair[0]))
+
+
+def _pairs(values):
+    """[low, high] pairs for `between`: in order or not, often on the data's own values."""
+    return st.lists(values, min_size=2, max_size=2)
 
 
 DAY_COUNTS = st.one_of(
@@ -344,6 +357,27 @@ DAY_COUNTS = st.one_of(
     st.sampled_from([0, 1, 2, 7, 30, 90, 364, 365, 366, 400]),
     st.integers(0, 3660),
 )
+
+
+def _days_to_anniversary(day: date, today: date) -> int:
+    for offset in range(367):
+        if _anniversary_within(day, today + timedelta(days=offset), 0):
+            return offset
+    raise AssertionError(f"no anniversary of {day} within a year of {today}")
+
+
+def _day_counts(pool: list, today: date, op: str):
+    """Day counts, often one that puts a value of the data on the edge of the window."""
+    if op == "anniversary_within_days":
+        edges = [_days_to_anniversary(_as_date(value), today) for value in pool]
+    else:
+        edges = [abs((today - _as_date(value)).days) for value in pool]
+    if not edges:
+        return DAY_COUNTS
+    near_edge = st.tuples(st.sampled_from(edges), st.sampled_from([-1, 0, 0, 1])).map(
+        lambda pair: min(max(pair[0] + pair[1], 0), MAX_DAYS)
+    )
+    return st.one_of(DAY_COUNTS, near_edge, near_edge)
 
 
 def _recased_choices(choices):
@@ -357,14 +391,12 @@ def _value_strategy(base: Base, name: str, field_type: str, op: str, today: date
         return st.lists(values, min_size=1, max_size=3) if op == "in" else values
     if field_type in {"number", "decimal"}:
         values = _number_values(base.values(name))
-        return st.lists(values, min_size=2, max_size=2) if op == "between" else values
+        return _pairs(values) if op == "between" else values
     if field_type == "date":
-        if op in {"within_last_days", "more_than_days_ago", "within_next_days"}:
-            return DAY_COUNTS
-        if op == "anniversary_within_days":
-            return DAY_COUNTS
+        if op in DAY_COUNT_OPS:
+            return _day_counts(base.values(name), today, op)
         values = _date_values(base.values(name), today)
-        return st.lists(values, min_size=2, max_size=2) if op == "between" else values
+        return _pairs(values) if op == "between" else values
     if field_type in {"choice", "multichoice"}:
         return _recased_choices(base.catalog.specs[name].choices)
     if field_type == "consent":

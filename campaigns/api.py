@@ -1,0 +1,375 @@
+"""REST API of email campaigns: sender addresses, templates, campaigns and their lifecycle."""
+
+from django.db.models import Count
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from accounts.tenancy import AccountScopedViewMixin
+from campaigns import pipeline, services
+from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, gallery_template, template_source
+from campaigns.models import EmailCampaign, EmailTemplate, Message, SenderAddress
+from contacts.models import ContactList, Segment
+from sendethic.api import Conflict
+
+
+def _errors(error: services.CampaignError) -> ValidationError:
+    return ValidationError({field: [message] for field, message in error.errors.items()})
+
+
+# --- Senders ----------------------------------------------------------------------------------
+
+
+class SenderAddressSerializer(serializers.ModelSerializer):
+    is_verified = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = SenderAddress
+        fields = ["id", "email", "name", "is_verified", "verified_at", "created_at"]
+        read_only_fields = ["id", "is_verified", "verified_at", "created_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List sender addresses", tags=["Senders"]),
+    retrieve=extend_schema(summary="Get a sender address", tags=["Senders"]),
+    destroy=extend_schema(summary="Delete a sender address", tags=["Senders"]),
+)
+class SenderAddressViewSet(
+    AccountScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = SenderAddress.objects.all()
+    serializer_class = SenderAddressSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="Add a sender address",
+        description="A confirmation email is sent to it; campaigns can use it once confirmed.",
+        tags=["Senders"],
+    )
+    def create(self, request):
+        serializer = SenderAddressSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            sender = services.sender_create(account=request.account, **serializer.validated_data)
+        except services.CampaignError as error:
+            raise _errors(error) from error
+        return Response(SenderAddressSerializer(sender).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        if EmailCampaign.objects.filter(sender=instance).exists():
+            raise Conflict("Campaigns use this sender address.", code="sender_in_use")
+        instance.delete()
+
+
+# --- Templates --------------------------------------------------------------------------------
+
+
+class GalleryTemplateSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    universe = serializers.ChoiceField(choices=list(UNIVERSES.items()))
+    objective = serializers.ChoiceField(choices=list(OBJECTIVES.items()))
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class EmailTemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EmailTemplate
+        fields = ["id", "name", "kind", "source", "html", "created_at", "updated_at"]
+        read_only_fields = ["id", "html", "created_at", "updated_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the account's templates", tags=["Templates"]),
+    retrieve=extend_schema(summary="Get a template", tags=["Templates"]),
+    destroy=extend_schema(summary="Delete a template", tags=["Templates"]),
+)
+class EmailTemplateViewSet(
+    AccountScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = EmailTemplate.objects.all()
+    serializer_class = EmailTemplateSerializer
+
+    @extend_schema(summary="Save a template (MJML is compiled, HTML kept)", tags=["Templates"])
+    def create(self, request):
+        serializer = EmailTemplateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            template = services.template_save(account=request.account, **serializer.validated_data)
+        except services.CampaignError as error:
+            raise _errors(error) from error
+        return Response(EmailTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The starter gallery (responsive MJML templates by universe and objective)",
+        responses=GalleryTemplateSerializer(many=True),
+        tags=["Templates"],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def gallery(self, request):
+        return Response(GalleryTemplateSerializer(gallery(), many=True).data)
+
+
+# --- Campaigns --------------------------------------------------------------------------------
+
+
+class AccountObjects(serializers.PrimaryKeyRelatedField):
+    """Ids of the caller's own lists, segments or senders: another account's id is invalid."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.filter(account=self.context["request"].account)
+
+
+class EmailCampaignSerializer(serializers.ModelSerializer):
+    sender = AccountObjects(SenderAddress, allow_null=True, required=False)
+    lists = AccountObjects(ContactList, many=True, required=False)
+    segments = AccountObjects(Segment, many=True, required=False)
+    excluded_lists = AccountObjects(ContactList, many=True, required=False)
+    excluded_segments = AccountObjects(Segment, many=True, required=False)
+    gallery_template = serializers.CharField(
+        write_only=True,
+        required=False,
+        help_text="Start the content from a gallery template (slug); replaces `html`.",
+    )
+    stats = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EmailCampaign
+        fields = [
+            "id", "name", "subject", "preheader", "sender", "reply_to", "html", "text", "lists",
+            "segments", "excluded_lists", "excluded_segments", "track_opens", "track_clicks",
+            "utm_parameters", "gallery_template", "status", "sandbox", "scheduled_at",
+            "created_at", "updated_at", "started_at", "finished_at", "stats",
+        ]  # fmt: skip
+        read_only_fields = [
+            "status", "sandbox", "scheduled_at", "created_at", "updated_at", "started_at",
+            "finished_at",
+        ]  # fmt: skip
+
+    def get_stats(self, campaign) -> dict[str, int]:
+        counts = dict(
+            Message.objects.filter(campaign=campaign)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        return {value: counts.get(value, 0) for value in Message.Status.values}
+
+    def validate_gallery_template(self, slug):
+        try:
+            gallery_template(slug)
+        except KeyError as error:
+            raise serializers.ValidationError("Unknown gallery template.") from error
+        return slug
+
+
+def _campaign_data(validated: dict) -> dict:
+    data = dict(validated)
+    slug = data.pop("gallery_template", None)
+    if slug:
+        from campaigns.gallery import render_mjml
+
+        data["html"] = render_mjml(template_source(slug))
+    return data
+
+
+class ScheduleSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When to send; empty or past: now."
+    )
+
+
+class SendTestSerializer(serializers.Serializer):
+    recipients = serializers.ListField(
+        child=serializers.EmailField(), min_length=1, max_length=services.MAX_TEST_RECIPIENTS
+    )
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ["id", "email", "contact", "status", "attempts", "sent_at", "error"]
+        fields += ["first_opened_at", "first_clicked_at"]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List email campaigns", tags=["Email campaigns"]),
+    retrieve=extend_schema(summary="Get a campaign and its progress", tags=["Email campaigns"]),
+    destroy=extend_schema(summary="Delete a draft campaign", tags=["Email campaigns"]),
+)
+class EmailCampaignViewSet(
+    AccountScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = EmailCampaign.objects.all()
+    serializer_class = EmailCampaignSerializer
+
+    @extend_schema(
+        summary="Create a campaign",
+        description="Merge tags in subject and content are checked: an unknown tag is a 400.",
+        examples=[
+            OpenApiExample(
+                "From the gallery",
+                value={
+                    "name": "Soldes d'hiver",
+                    "subject": '{{ first_name | default:"Bonjour" }}, les soldes commencent',
+                    "gallery_template": "commerce-promotion",
+                    "lists": [1],
+                },
+            )
+        ],
+        tags=["Email campaigns"],
+    )
+    def create(self, request):
+        serializer = EmailCampaignSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        try:
+            campaign = services.campaign_create(
+                account=request.account, data=_campaign_data(serializer.validated_data)
+            )
+        except services.CampaignError as error:
+            raise _errors(error) from error
+        return Response(
+            EmailCampaignSerializer(campaign, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(summary="Change a campaign (before sending)", tags=["Email campaigns"])
+    def partial_update(self, request, pk=None):
+        campaign = self.get_object()
+        serializer = EmailCampaignSerializer(
+            campaign, data=request.data, partial=True, context={"request": request}
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            campaign = services.campaign_update(
+                campaign=campaign, data=_campaign_data(serializer.validated_data)
+            )
+        except services.CampaignError as error:
+            raise _errors(error) from error
+        return Response(EmailCampaignSerializer(campaign, context={"request": request}).data)
+
+    def perform_destroy(self, instance):
+        if instance.status != EmailCampaign.Status.DRAFT:
+            raise Conflict("Only a draft can be deleted; cancel it instead.", code="not_draft")
+        instance.delete()
+
+    @extend_schema(
+        summary="Schedule the campaign, or send it now",
+        description="With a test API key the campaign runs in sandbox: recorded, never delivered.",
+        request=ScheduleSerializer,
+        responses=EmailCampaignSerializer,
+        tags=["Email campaigns"],
+    )
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, pk=None):
+        serializer = ScheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            campaign = services.campaign_schedule(
+                campaign=self.get_object(),
+                at=serializer.validated_data.get("at"),
+                sandbox=request.auth.is_test,
+            )
+        except services.CampaignError as error:
+            raise _errors(error) from error
+        return Response(EmailCampaignSerializer(campaign, context={"request": request}).data)
+
+    def _transition(self, request, change, name: str):
+        campaign = self.get_object()
+        if not change(campaign=campaign):
+            raise Conflict(
+                f"Cannot {name} a campaign that is {campaign.status}.", code="invalid_status"
+            )
+        campaign.refresh_from_db()
+        return Response(EmailCampaignSerializer(campaign, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Pause a sending campaign",
+        request=None,
+        responses=EmailCampaignSerializer,
+        tags=["Email campaigns"],
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        return self._transition(request, pipeline.campaign_pause, "pause")
+
+    @extend_schema(
+        summary="Resume a paused campaign",
+        request=None,
+        responses=EmailCampaignSerializer,
+        tags=["Email campaigns"],
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._transition(request, pipeline.campaign_resume, "resume")
+
+    @extend_schema(
+        summary="Cancel a campaign (messages not yet sent are dropped)",
+        request=None,
+        responses=EmailCampaignSerializer,
+        tags=["Email campaigns"],
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._transition(request, pipeline.campaign_cancel, "cancel")
+
+    @extend_schema(
+        summary="Send a test to up to 10 addresses",
+        request=SendTestSerializer,
+        responses=inline_serializer("TestSent", {"sent": serializers.IntegerField()}),
+        tags=["Email campaigns"],
+    )
+    @action(detail=True, methods=["post"], url_path="send-test")
+    def send_test(self, request, pk=None):
+        serializer = SendTestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        campaign = self.get_object()
+        if request.auth.is_test:
+            return Response({"sent": 0})
+        try:
+            sent = services.campaign_send_test(
+                campaign=campaign, recipients=serializer.validated_data["recipients"]
+            )
+        except services.CampaignError as error:
+            raise _errors(error) from error
+        return Response({"sent": sent})
+
+    @extend_schema(
+        summary="Recipients and the status of their message",
+        parameters=[OpenApiParameter("status", str, enum=Message.Status.values)],
+        responses=MessageSerializer(many=True),
+        tags=["Email campaigns"],
+    )
+    @action(detail=True, methods=["get"])
+    def recipients(self, request, pk=None):
+        messages = Message.objects.filter(campaign=self.get_object())
+        wanted = request.query_params.get("status")
+        if wanted:
+            messages = messages.filter(status=wanted)
+        page = self.paginate_queryset(messages)
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
