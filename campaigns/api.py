@@ -15,8 +15,9 @@ from rest_framework.response import Response
 
 from accounts.tenancy import AccountScopedViewMixin
 from campaigns import pipeline, services
+from campaigns.dkim import DkimError, dkim_key_create
 from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, gallery_template, template_source
-from campaigns.models import EmailCampaign, EmailTemplate, Message, SenderAddress
+from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import ContactList, Segment
 from sendethic.api import Conflict
 
@@ -373,3 +374,47 @@ class EmailCampaignViewSet(
             messages = messages.filter(status=wanted)
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+
+# --- DKIM -------------------------------------------------------------------------------------
+
+
+class DkimKeySerializer(serializers.ModelSerializer):
+    dns_name = serializers.CharField(read_only=True, help_text="TXT record name to publish")
+    dns_value = serializers.CharField(read_only=True, help_text="TXT record value to publish")
+
+    class Meta:
+        model = DkimKey
+        fields = ["id", "domain", "selector", "dns_name", "dns_value", "created_at"]
+        read_only_fields = ["id", "dns_name", "dns_value", "created_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List DKIM keys", tags=["Senders"]),
+    retrieve=extend_schema(summary="Get a DKIM key and its DNS record", tags=["Senders"]),
+    destroy=extend_schema(summary="Delete a DKIM key", tags=["Senders"]),
+)
+class DkimKeyViewSet(
+    AccountScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = DkimKey.objects.all()
+    serializer_class = DkimKeySerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="Create a DKIM key for a sending domain",
+        description="Publish the returned TXT record; messages from this domain are then signed.",
+        tags=["Senders"],
+    )
+    def create(self, request):
+        serializer = DkimKeySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            key = dkim_key_create(account=request.account, **serializer.validated_data)
+        except DkimError as error:
+            raise Conflict(str(error), code="dkim_key_exists") from error
+        return Response(DkimKeySerializer(key).data, status=status.HTTP_201_CREATED)

@@ -144,3 +144,35 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.status})"
+
+
+class DkimKey(models.Model):
+    """A DKIM signing key for one of the account's sending domains (RFC 6376).
+
+    The private key is stored encrypted (see campaigns/dkim.py); the public part is published
+    by the account in DNS at `<selector>._domainkey.<domain>`.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="dkim_keys")
+    domain = models.CharField(_("domain"), max_length=253)
+    selector = models.CharField(_("selector"), max_length=63, default="sendethic")
+    private_key_encrypted = models.BinaryField(editable=False)
+    public_key = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "domain"], name="one_dkim_key_per_domain")
+        ]
+
+    def __str__(self):
+        return f"{self.selector}._domainkey.{self.domain}"
+
+    @property
+    def dns_name(self) -> str:
+        return f"{self.selector}._domainkey.{self.domain}"
+
+    @property
+    def dns_value(self) -> str:
+        return f"v=DKIM1; k=rsa; p={self.public_key}"

@@ -16,6 +16,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from campaigns import merge_tags, rendering
+from campaigns.dkim import signing_key_for
 from campaigns.models import EmailCampaign, Message
 from contacts.models import (
     SENDABLE_STATUSES,
@@ -186,6 +187,9 @@ def send_batch(campaign_id: int) -> int:
         campaign_finish_if_done(campaign)
         return 0
     prepared = rendering.prepare(campaign)
+    dkim_key = (
+        signing_key_for(campaign.account_id, campaign.sender.email) if campaign.sender else None
+    )
     messages = Message.objects.filter(pk__in=ids).select_related("contact").order_by("pk")
     if campaign.sandbox:
         Message.objects.filter(pk__in=ids, status=Message.Status.SENDING).update(
@@ -199,6 +203,7 @@ def send_batch(campaign_id: int) -> int:
                 continue
             values = merge_tags.contact_values(message.contact, campaign.account)
             email = rendering.build_email(prepared, message, values, preheader=campaign.preheader)
+            email.dkim_key = dkim_key
             try:
                 smtp.send_messages([email])
             except smtplib.SMTPRecipientsRefused as error:

@@ -207,14 +207,19 @@ MEDIA_ROOT = VAR_DIR / "media"
 # --- Email -------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sendethic <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SMTP_BACKEND = "campaigns.backends.DkimSigningSmtpBackend"  # Django's, plus DKIM signatures
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
+    if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F821
+        EMAIL_BACKEND = SMTP_BACKEND
 elif PRODUCTION:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = SMTP_BACKEND
 else:
     # The embedded default captures outgoing mail on disk instead of delivering it.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+DKIM_ENCRYPTION_KEY = env.str("DKIM_ENCRYPTION_KEY", default="")
 
 # --- API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from apikeys.api import ApiKeyViewSet, CurrentAccountView
 from campaigns.api import (
+    DkimKeyViewSet,
     EmailCampaignViewSet,
     EmailTemplateViewSet,
     SenderAddressViewSet,
@@ -28,6 +29,7 @@ router.register("lists", ContactListViewSet, basename="list")
 router.register("imports", ContactImportViewSet, basename="import")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("senders", SenderAddressViewSet, basename="sender")
+router.register("dkim-keys", DkimKeyViewSet, basename="dkim-key")
 router.register("templates", EmailTemplateViewSet, basename="template")
 router.register("campaigns/email", EmailCampaignViewSet, basename="email-campaign")
 router.register("exports/contacts", ContactExportViewSet, basename="contact-export")

@@ -118,6 +118,7 @@ class RecordingHandler:
 
     def __init__(self):
         self.messages = []
+        self.raw = []  # the bytes as received, for signature checks
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address.startswith("bounce"):
@@ -131,6 +132,7 @@ class RecordingHandler:
         import email
         from email import policy
 
+        self.raw.append(envelope.original_content or envelope.content)
         self.messages.append(
             (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default))
         )
@@ -148,7 +150,7 @@ def smtp_server(settings):
         port = probe.getsockname()[1]
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "campaigns.backends.DkimSigningSmtpBackend"  # as in production
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = False

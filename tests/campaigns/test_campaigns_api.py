@@ -127,3 +127,13 @@ def test_campaigns_of_another_account_are_404(api_client, account, audience):
         "/api/v1/campaigns/email/", {"name": "x", "subject": "s", "lists": [audience.pk]}
     )
     assert response.status_code == 400 and "lists" in response.json()["fields"]
+
+
+def test_dkim_keys_over_the_api(api_client):
+    created = api_client.post("/api/v1/dkim-keys/", {"domain": "shop.fr"})
+    assert created.status_code == 201
+    body = created.json()
+    assert body["dns_name"] == "sendethic._domainkey.shop.fr"
+    assert body["dns_value"].startswith("v=DKIM1; k=rsa; p=")
+    assert "private" not in str(body).lower()
+    assert api_client.post("/api/v1/dkim-keys/", {"domain": "shop.fr"}).status_code == 409

@@ -199,3 +199,27 @@ def test_a_campaign_needs_a_verified_sender_and_an_unsubscribe_link(campaign):
     with pytest.raises(CampaignError) as error:
         campaign_schedule(campaign=campaign, at=None)
     assert set(error.value.errors) == {"sender", "html"}
+
+
+def test_messages_are_dkim_signed_with_the_domain_key(campaign, smtp_server, account):
+    import dkim
+
+    from campaigns.dkim import dkim_key_create
+    from campaigns.models import DkimKey
+
+    key = dkim_key_create(account=account, domain="Boutique.fr")
+    assert key.dns_name == "sendethic._domainkey.boutique.fr"
+    stored = DkimKey.objects.get(pk=key.pk)
+    assert b"PRIVATE KEY" not in bytes(stored.private_key_encrypted)  # encrypted at rest
+    campaign_schedule(campaign=campaign, at=None)
+    deliver_all(campaign)
+    raw = smtp_server.raw[0]
+    assert raw.startswith(b"DKIM-Signature:")
+
+    def dns(name, timeout=5):
+        assert name == b"sendethic._domainkey.boutique.fr."
+        return key.dns_value.encode()
+
+    assert dkim.verify(raw, dnsfunc=dns)
+    tampered = raw.replace(b"Bonjour", b"Bonsoir", 1)
+    assert not dkim.verify(tampered, dnsfunc=dns)
