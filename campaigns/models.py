@@ -67,7 +67,7 @@ class EmailCampaign(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     preheader = models.CharField(_("pre-header"), max_length=255, blank=True)
     sender = models.ForeignKey(
-        SenderAddress, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        SenderAddress, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reply_to = models.EmailField(_("reply-to"), blank=True)
     html = models.TextField(_("HTML content"), blank=True)

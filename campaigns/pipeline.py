@@ -38,10 +38,19 @@ PARALLEL_TASKS = 2
 
 
 def audience(campaign: EmailCampaign) -> QuerySet[Contact]:
-    """Lists ∪ segments − exclusions, then consent and suppression: who may receive it."""
-    account = campaign.account
+    """Who may receive the campaign now."""
+    return audience_for(
+        campaign.account,
+        lists=list(campaign.lists.all()),
+        segments=list(campaign.segments.all()),
+        excluded_lists=list(campaign.excluded_lists.all()),
+        excluded_segments=list(campaign.excluded_segments.all()),
+    )
+
+
+def audience_for(account, *, lists, segments, excluded_lists, excluded_segments):
+    """Lists ∪ segments − exclusions, then consent and suppression."""
     included = Q(pk__in=[])
-    lists = list(campaign.lists.all())
     if lists:
         included |= Q(
             Exists(
@@ -52,10 +61,9 @@ def audience(campaign: EmailCampaign) -> QuerySet[Contact]:
                 )
             )
         )
-    for segment in campaign.segments.all():
+    for segment in segments:
         included |= Q(pk__in=segment_contacts(segment).values("pk"))
     excluded = Q(pk__in=[])
-    excluded_lists = list(campaign.excluded_lists.all())
     if excluded_lists:
         excluded |= Q(
             Exists(
@@ -64,7 +72,7 @@ def audience(campaign: EmailCampaign) -> QuerySet[Contact]:
                 )
             )
         )
-    for segment in campaign.excluded_segments.all():
+    for segment in excluded_segments:
         excluded |= Q(pk__in=segment_contacts(segment).values("pk"))
     suppressed = Exists(
         Suppression.objects.filter(

@@ -30,6 +30,8 @@ class PreparedCampaign:
 
 def inline_css(html: str) -> str:
     """premailer, offline, with merge tags kept intact (it would URL-encode them in hrefs)."""
+    if not html.strip():
+        return ""  # nothing to inline (premailer refuses an empty document)
     protected = merge_tags.Protected(html)
     inlined = Premailer(
         protected.text,

@@ -177,7 +177,12 @@ def campaign_send_test(*, campaign: EmailCampaign, recipients: list[str]) -> int
 
 
 def template_save(
-    *, account: Account, name: str, kind: str, source: str, template: EmailTemplate | None = None
+    *,
+    account: Account,
+    name: str,
+    source: str,
+    kind: str = EmailTemplate.Kind.HTML,
+    template: EmailTemplate | None = None,
 ) -> EmailTemplate:
     from campaigns.gallery import MjmlError, render_mjml
 

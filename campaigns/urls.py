@@ -8,4 +8,12 @@ urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("m/<str:token>/", views.mirror, name="mirror"),
     path("senders/verify/<str:token>/", views.sender_verify, name="sender_verify"),
+    path("", views.campaign_list_page, name="list"),
+    path("new/", views.gallery_page, name="gallery"),
+    path("<int:pk>/", views.campaign_edit_page, name="edit"),
+    path("<int:pk>/audience-count/", views.campaign_audience_count, name="audience_count"),
+    path("<int:pk>/preview/", views.campaign_preview_page, name="preview"),
+    path("<int:pk>/<slug:action>/", views.campaign_action_page, name="action"),
+    path("senders/", views.senders_page, name="senders"),
+    path("outbox/", views.outbox_page, name="outbox"),
 ]

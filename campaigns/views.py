@@ -1,13 +1,32 @@
 """Public pages reached from the emails: unsubscribe (RFC 8058), view in browser, sender check."""
 
-from django.core import signing
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from pathlib import Path
 
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.tenancy import get_for_account_or_404
+from accounts.views import account_required
 from campaigns import merge_tags, pipeline, rendering, services
-from campaigns.models import Message
+from campaigns.dkim import DkimError, dkim_key_create
+from campaigns.forms import CampaignForm, DkimForm, ScheduleForm, SenderForm, SendTestForm
+from campaigns.gallery import (
+    OBJECTIVES,
+    UNIVERSES,
+    gallery,
+    gallery_template,
+    render_mjml,
+    template_source,
+)
+from campaigns.models import DkimKey, EmailCampaign, Message, SenderAddress
+from contacts.models import Contact, ContactList, Segment
 
 
 def _message(token: str) -> Message:
@@ -55,3 +74,197 @@ def sender_verify(request, token):
     return render(
         request, "campaigns/sender_verified.html", {"sender": sender}, status=200 if sender else 400
     )
+
+
+# --- Marketer pages ---------------------------------------------------------------------------
+
+
+@account_required
+def campaign_list_page(request):
+    campaigns = EmailCampaign.objects.filter(account=request.account).annotate(
+        recipients=Count("messages"),
+        delivered=Count("messages", filter=Q(messages__status__in=["sent", "sandboxed"])),
+    )
+    return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
+
+
+@account_required
+def gallery_page(request):
+    if request.method == "POST":
+        slug = request.POST.get("template", "")
+        try:
+            html = render_mjml(template_source(slug)) if slug else ""
+            template = gallery_template(slug) if slug else None
+        except KeyError as error:
+            raise Http404 from error
+        campaign = services.campaign_create(
+            account=request.account,
+            data={
+                "name": template.name if template else _("New campaign"),
+                "subject": "",
+                "html": html,
+                "sender": SenderAddress.objects.filter(
+                    account=request.account, verified_at__isnull=False
+                ).first(),
+            },
+        )
+        return redirect("campaigns:edit", pk=campaign.pk)
+    context = {"templates": gallery(), "universes": UNIVERSES, "objectives": OBJECTIVES}
+    return render(request, "campaigns/gallery.html", context)
+
+
+def _editor_context(request, campaign, form):
+    stats = dict(
+        campaign.messages.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    total = sum(stats.values())
+    done = sum(stats.get(s, 0) for s in ("sent", "sandboxed", "bounced", "failed", "cancelled"))
+    return {
+        "campaign": campaign,
+        "form": form,
+        "schedule_form": ScheduleForm(),
+        "test_form": SendTestForm(),
+        "stats": stats,
+        "total": total,
+        "percent": done * 100 // total if total else 0,
+        "contacts": Contact.objects.filter(account=request.account).exclude(email="")[:20],
+    }
+
+
+@account_required
+def campaign_edit_page(request, pk):
+    campaign = get_for_account_or_404(EmailCampaign, request.account, pk=pk)
+    form = CampaignForm(
+        request.POST or None,
+        instance=campaign,
+        account=request.account,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.campaign_update(campaign=campaign, data=dict(form.cleaned_data))
+        except services.CampaignError as error:
+            for field, message in error.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Campaign saved."))
+            return redirect("campaigns:edit", pk=pk)
+    if request.htmx and request.GET.get("progress"):
+        return render(request, "campaigns/_progress.html", _editor_context(request, campaign, form))
+    return render(request, "campaigns/campaign_edit.html", _editor_context(request, campaign, form))
+
+
+@account_required
+def campaign_audience_count(request, pk):
+    """Live recipient count for the audience being edited (htmx)."""
+    account = request.account
+
+    def chosen(model, name):
+        ids = [int(v) for v in request.GET.getlist(name) if v.isdigit()]
+        return list(model.objects.filter(account=account, pk__in=ids))
+
+    count = pipeline.audience_for(
+        account,
+        lists=chosen(ContactList, "lists"),
+        segments=chosen(Segment, "segments"),
+        excluded_lists=chosen(ContactList, "excluded_lists"),
+        excluded_segments=chosen(Segment, "excluded_segments"),
+    ).count()
+    return HttpResponse(
+        _("%(count)d recipients (consent and suppression applied)") % {"count": count}
+    )
+
+
+@account_required
+def campaign_preview_page(request, pk):
+    """The content as a chosen contact will see it (shown in an iframe at two widths)."""
+    campaign = get_for_account_or_404(EmailCampaign, request.account, pk=pk)
+    contact_id = request.GET.get("contact", "")
+    contact = (
+        get_for_account_or_404(Contact, request.account, pk=int(contact_id))
+        if contact_id.isdigit()
+        else Contact(account=request.account, fields={})
+    )
+    prepared = rendering.prepare(campaign)
+    values = merge_tags.contact_values(contact, request.account)
+    preview = Message(pk=0, campaign=campaign, email=contact.email or "preview@example.com")
+    email = rendering.build_email(prepared, preview, values, preheader=campaign.preheader)
+    response = HttpResponse(email.alternatives[0][0])
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@account_required
+@require_POST
+def campaign_action_page(request, pk, action):
+    campaign = get_for_account_or_404(EmailCampaign, request.account, pk=pk)
+    try:
+        if action == "schedule":
+            form = ScheduleForm(request.POST)
+            form.is_valid()
+            services.campaign_schedule(campaign=campaign, at=form.cleaned_data.get("at"))
+            messages.success(request, _("The campaign is on its way."))
+        elif action == "send-test":
+            form = SendTestForm(request.POST)
+            if not form.is_valid():
+                raise services.CampaignError({"recipients": " ".join(form.errors["recipients"])})
+            sent = services.campaign_send_test(
+                campaign=campaign, recipients=form.cleaned_data["recipients"]
+            )
+            messages.success(request, _("%(n)d test emails sent.") % {"n": sent})
+        elif action in {"pause", "resume", "cancel"}:
+            change = {
+                "pause": pipeline.campaign_pause,
+                "resume": pipeline.campaign_resume,
+                "cancel": pipeline.campaign_cancel,
+            }[action]
+            if not change(campaign=campaign):
+                messages.error(request, _("Not possible in the campaign's current state."))
+        else:
+            raise Http404
+    except services.CampaignError as error:
+        for message in error.errors.values():
+            messages.error(request, message)
+    return redirect("campaigns:edit", pk=pk)
+
+
+@account_required
+def senders_page(request):
+    sender_form = SenderForm(request.POST if "email" in request.POST else None)
+    dkim_form = DkimForm(request.POST if "domain" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if sender_form.is_bound and sender_form.is_valid():
+                services.sender_create(account=request.account, **sender_form.cleaned_data)
+                messages.success(request, _("A confirmation email was sent to this address."))
+                return redirect("campaigns:senders")
+            if dkim_form.is_bound and dkim_form.is_valid():
+                dkim_key_create(account=request.account, domain=dkim_form.cleaned_data["domain"])
+                messages.success(request, _("DKIM key created: publish its DNS record."))
+                return redirect("campaigns:senders")
+        except (services.CampaignError, DkimError) as error:
+            messages.error(request, str(getattr(error, "errors", error)))
+    context = {
+        "senders": SenderAddress.objects.filter(account=request.account),
+        "dkim_keys": DkimKey.objects.filter(account=request.account),
+        "sender_form": sender_form,
+        "dkim_form": dkim_form,
+    }
+    return render(request, "campaigns/senders.html", context)
+
+
+@account_required
+def outbox_page(request):
+    """The embedded default writes mail to files instead of delivering it: read them here."""
+    folder = getattr(settings, "EMAIL_FILE_PATH", None)
+    if settings.EMAIL_BACKEND != "django.core.mail.backends.filebased.EmailBackend" or not folder:
+        return render(request, "campaigns/outbox.html", {"enabled": False})
+    files = sorted(Path(folder).glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
+    name = request.GET.get("file", "")
+    opened = None
+    if name:
+        chosen = next((p for p in files if p.name == name), None)
+        if chosen is None:
+            raise Http404
+        opened = chosen.read_text(errors="replace")
+    context = {"enabled": True, "files": [p.name for p in files[:100]], "opened": opened}
+    return render(request, "campaigns/outbox.html", context)

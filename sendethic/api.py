@@ -106,7 +106,10 @@ def add_error_responses(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            for code, description in ERROR_RESPONSES.items():
+            codes = dict(ERROR_RESPONSES)
+            if method in {"post", "patch", "delete"}:
+                codes["409"] = "The request conflicts with the object's current state."
+            for code, description in codes.items():
                 existing = responses.get(code)
                 if existing is None:
                     responses[code] = {"description": description, "content": error_ref}

@@ -95,7 +95,11 @@ def celery_worker(settings):
         app.conf.broker_url = "memory://"
     try:
         with start_worker(
-            app, pool="solo", perform_ping_check=False, shutdown_timeout=30
+            app,
+            pool="solo",
+            perform_ping_check=False,
+            shutdown_timeout=30,
+            queues=["default", "email"],  # one worker for every kind of task
         ) as worker:
             yield worker
     finally:
