@@ -37,7 +37,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(live_se
             "--header",
             f"Authorization: Bearer {plaintext}",
             "--max-examples",
-            os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"),
+            os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"),
             # Revoking the key the run authenticates with would leave it testing only 401s;
             # revocation has its own tests.
             "--exclude-operation-id",
