@@ -112,6 +112,7 @@ def _worker(campaign_id: int, port: int, results) -> None:
     import os
 
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
+    os.environ["EMAIL_SEND_RATE_PER_ACCOUNT"] = "1000000"  # measure the pipeline, not the pace
     setup_django()
     from campaigns.pipeline import send_batch
 

@@ -176,3 +176,13 @@ class DkimKey(models.Model):
     @property
     def dns_value(self) -> str:
         return f"v=DKIM1; k=rsa; p={self.public_key}"
+
+
+class SendingPolicy(models.Model):
+    """An account's own sending pace (else settings.EMAIL_SEND_RATE_PER_ACCOUNT)."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="sending_policy")
+    messages_per_second = models.PositiveIntegerField(default=50)
+
+    def __str__(self):
+        return f"{self.account}: {self.messages_per_second}/s"

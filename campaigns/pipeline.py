@@ -18,6 +18,7 @@ from django.utils import timezone
 from campaigns import merge_tags, rendering
 from campaigns.dkim import signing_key_for
 from campaigns.models import EmailCampaign, Message
+from campaigns.pacing import account_rate, wait_for_send_slot
 from contacts.models import (
     SENDABLE_STATUSES,
     Channel,
@@ -204,8 +205,10 @@ def send_batch(campaign_id: int) -> int:
             status=Message.Status.SANDBOXED, sent_at=timezone.now()
         )
         return len(ids)
+    rate = account_rate(campaign.account)
     with get_connection() as smtp:
         for message in messages:
+            wait_for_send_slot(campaign.account_id, rate)
             if message.contact is None:  # erased since the audience was frozen
                 _record(message.pk, status=Message.Status.CANCELLED)
                 continue

@@ -220,6 +220,8 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 DKIM_ENCRYPTION_KEY = env.str("DKIM_ENCRYPTION_KEY", default="")
+# Messages per second per account, unless the account has its own SendingPolicy.
+EMAIL_SEND_RATE_PER_ACCOUNT = env.int("EMAIL_SEND_RATE_PER_ACCOUNT", default=100)
 
 # --- API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

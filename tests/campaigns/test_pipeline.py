@@ -223,3 +223,20 @@ def test_messages_are_dkim_signed_with_the_domain_key(campaign, smtp_server, acc
     assert dkim.verify(raw, dnsfunc=dns)
     tampered = raw.replace(b"Bonjour", b"Bonsoir", 1)
     assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_pacing_holds_an_account_to_its_rate():
+    from campaigns.pacing import wait_for_send_slot
+
+    now = [1000.2]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(round(seconds, 3))
+        now[0] += seconds
+
+    for _ in range(5):
+        wait_for_send_slot(42, 2, sleep=sleep, clock=lambda: now[0])
+    # two messages per one-second window: 5 messages span three windows
+    assert sleeps == [0.8, 1.0]
+    assert int(now[0]) == 1002

@@ -106,6 +106,7 @@ def test_sigkill_in_the_middle_of_a_campaign(smtp_server, settings, account):
         "EMAIL_URL": f"smtp://127.0.0.1:{settings.EMAIL_PORT}",
         "SEND_LEASE_SECONDS": "3",
         "CELERY_VISIBILITY_TIMEOUT": "20",
+        "EMAIL_SEND_RATE_PER_ACCOUNT": "100000",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     original_broker = app.conf.broker_url
