@@ -148,12 +148,14 @@ class FieldCatalog:
 
 def _clean_scalar(spec: FieldSpec, value):
     """A comparison value, normalised like stored values of the field's type."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidValue(_("a value is required"))
+    if isinstance(value, (list, dict)):
+        raise InvalidValue(_("the value must be a single value, not a list or an object"))
     if spec.type in {FieldType.DATE, FieldType.DATETIME}:
         return parse_date(value).isoformat()
     if spec.type in {FieldType.NUMBER, FieldType.DECIMAL}:
         return normalize_field_value(FieldType.DECIMAL, value)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidValue(_("a value is required"))
     return str(value).strip()
 
 

@@ -168,11 +168,11 @@ def _date(op: str, current, value, today: date) -> bool:
         case "within_next_days":
             return today <= day <= today + timedelta(days=value)
         case "anniversary_within_days":
-            return _anniversary_within(day, today, value)
+            return anniversary_within(day, today, value)
     raise ValueError(f"not a date operator: {op}")
 
 
-def _anniversary_within(day: date, today: date, days: int) -> bool:
+def anniversary_within(day: date, today: date, days: int) -> bool:
     """Whether an anniversary of `day` falls in [today, today + days]; a 29 February one is
     celebrated on 28 February in years without a 29 February. Written independently of
     `language.anniversary_days`, so that the property tests check it too."""
