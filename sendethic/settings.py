@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
+    "anymail",
     "phonenumber_field",
     "sendethic",
     "accounts",
@@ -219,6 +220,10 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
+# An ESP instead of SMTP: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend, with its settings
+# as JSON in ANYMAIL, e.g. ANYMAIL='{"MAILGUN_API_KEY": "...", "MAILGUN_SENDER_DOMAIN": "..."}'.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821
+ANYMAIL = env.json("ANYMAIL", default={})
 DKIM_ENCRYPTION_KEY = env.str("DKIM_ENCRYPTION_KEY", default="")
 # Messages per second per account, unless the account has its own SendingPolicy.
 EMAIL_SEND_RATE_PER_ACCOUNT = env.int("EMAIL_SEND_RATE_PER_ACCOUNT", default=100)

@@ -240,3 +240,18 @@ def test_pacing_holds_an_account_to_its_rate():
     # two messages per one-second window: 5 messages span three windows
     assert sleeps == [0.8, 1.0]
     assert int(now[0]) == 1002
+
+
+def test_an_esp_backend_from_django_anymail_can_deliver_the_campaign(campaign, settings):
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    campaign_schedule(campaign=campaign, at=None)
+    deliver_all(campaign)
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "paul@example.com",
+        "soft@example.com",
+        "zoe@example.com",
+    ]
+    assert all(m.extra_headers["List-Unsubscribe-Post"] for m in mail.outbox)
+    assert Message.objects.filter(campaign=campaign, status="sent").count() == 3
