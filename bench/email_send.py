@@ -11,7 +11,6 @@ An SMTP sink (aiosmtpd, its own process) listens on loopback. In the same run:
 """
 
 import argparse
-import io
 import multiprocessing
 import resource
 import smtplib
@@ -20,6 +19,7 @@ import subprocess
 import sys
 import time
 
+from bench.data import add_all_to_list, copy_contacts
 from bench.import_contacts import setup_django
 
 
@@ -51,35 +51,21 @@ def start_sink() -> tuple[subprocess.Popen, int]:
 
 
 def make_audience(account, count: int):
-    """Contacts and list memberships by COPY, so that setting up is not what we measure."""
-    from django.db import connection
-
     from contacts.models import ContactList
 
     contact_list = ContactList.objects.create(account=account, name=f"bench {count}")
-    buffer = io.StringIO()
-    for index in range(count):
-        email = f"client{index}@example.com"
-        buffer.write(
-            f"{account.pk}\t{email}\t{email}\t\t\tPrénom{index % 977}\tNom\t\\N\t\t\t\t\t"
-            f'{{"points": {index % 500}}}\tsubscribed\tnone\t2026-11-01\t2026-11-01\n'
-        )
-    buffer.seek(0)
-    columns = (
-        "account_id, key, email, mobile, salutation, first_name, last_name, birth_date, "
-        "zip_code, city, country, company, fields, email_status, sms_status, created_at, "
-        "updated_at"
+    copy_contacts(
+        account,
+        (
+            {
+                "email": f"client{index}@example.com",
+                "first_name": f"Prénom{index % 977}",
+                "fields": {"points": index % 500},
+            }
+            for index in range(count)
+        ),
     )
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY contacts_contact ({columns}) FROM STDIN", buffer)
-        cursor.execute(
-            "INSERT INTO contacts_listmembership (contact_list_id, contact_id, status, created_at,"
-            " updated_at) SELECT %s, id, 'subscribed', now(), now() FROM contacts_contact "
-            "WHERE account_id = %s",
-            [contact_list.pk, account.pk],
-        )
-        cursor.execute("ANALYZE contacts_contact")
-        cursor.execute("ANALYZE contacts_listmembership")
+    add_all_to_list(account, contact_list)
     return contact_list
 
 

@@ -10,49 +10,34 @@ hand-written SQL query for the same rule:
 """
 
 import argparse
-import io
-import json
 import random
 import statistics
 import time
 from datetime import date, timedelta
 
+from bench.data import add_all_to_list, copy_contacts
 from bench.import_contacts import setup_django
 
 
 def generate(account, contact_list, count: int, seed: int = 7) -> None:
-    from django.db import connection
-
     rng = random.Random(seed)
     start = date(1950, 1, 1)
-    buffer = io.StringIO()
-    for index in range(count):
-        email = f"seg.{index}@exemple.fr"
-        fields = {
-            "last_order": (date(2026, 11, 1) - timedelta(days=rng.randrange(0, 1500))).isoformat(),
-            "points": rng.randrange(0, 1000),
-        }
-        birth = (start + timedelta(days=rng.randrange(0, 20000))).isoformat()
-        buffer.write(
-            f"{account.pk}\t{email}\t{email}\t\t\t\t\t{birth}\t\t\t\t\t"
-            f"{json.dumps(fields)}\tsubscribed\tnone\t2026-11-01\t2026-11-01\n"
-        )
-    buffer.seek(0)
-    columns = (
-        "account_id, key, email, mobile, salutation, first_name, last_name, birth_date, "
-        "zip_code, city, country, company, fields, email_status, sms_status, created_at, "
-        "updated_at"
-    )
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY contacts_contact ({columns}) FROM STDIN", buffer)
-        cursor.execute(
-            "INSERT INTO contacts_listmembership (contact_list_id, contact_id, status, "
-            "created_at, updated_at) SELECT %s, id, 'subscribed', now(), now() "
-            "FROM contacts_contact WHERE account_id = %s AND id %% 3 = 0",
-            [contact_list.pk, account.pk],
-        )
-        cursor.execute("ANALYZE contacts_contact")
-        cursor.execute("ANALYZE contacts_listmembership")
+
+    def contacts():
+        for index in range(count):
+            yield {
+                "email": f"seg.{index}@exemple.fr",
+                "birth_date": (start + timedelta(days=rng.randrange(0, 20000))).isoformat(),
+                "fields": {
+                    "last_order": (
+                        date(2026, 11, 1) - timedelta(days=rng.randrange(0, 1500))
+                    ).isoformat(),
+                    "points": rng.randrange(0, 1000),
+                },
+            }
+
+    copy_contacts(account, contacts())
+    add_all_to_list(account, contact_list, every=3)
 
 
 def timed(function, repeat: int) -> float:

@@ -287,6 +287,9 @@ class ContactViewSet(
         if self.action != "list":
             return super().get_queryset()
         params = self.request.query_params
+        for name in ("email_status", "sms_status"):
+            if params.get(name) and params[name] not in ConsentStatus.values:
+                raise ValidationError({name: [f"Use one of: {', '.join(ConsentStatus.values)}."]})
         list_id = params.get("list")
         return selectors.contacts_search(
             self.request.account,

@@ -126,7 +126,7 @@ class ContactCleaner:
             if canonical is None:
                 raise InvalidValue(_("unknown salutation: %(value)s") % {"value": value})
             return canonical.value
-        text = str(value).strip()
+        text = str(value).replace("\x00", "").strip()  # PostgreSQL cannot store NUL
         limit = _TEXT_LIMITS[name]
         if len(text) > limit:
             raise InvalidValue(_("longer than %(limit)d characters") % {"limit": limit})

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.tenancy import get_for_account_or_404
@@ -472,35 +473,35 @@ def export_page(request):
 # --- Segments -----------------------------------------------------------------------------------
 
 OPERATOR_LABELS = {
-    "eq": _("is"),
-    "neq": _("is not"),
-    "contains": _("contains"),
-    "not_contains": _("does not contain"),
-    "starts_with": _("starts with"),
-    "ends_with": _("ends with"),
-    "in": _("is one of"),
-    "not_in": _("is not one of"),
-    "is_empty": _("is empty"),
-    "is_not_empty": _("is not empty"),
-    "gt": _("is greater than"),
-    "gte": _("is at least"),
-    "lt": _("is less than"),
-    "lte": _("is at most"),
-    "between": _("is between"),
-    "on": _("is on"),
-    "before": _("is before"),
-    "after": _("is after"),
-    "within_last_days": _("is within the last (days)"),
-    "more_than_days_ago": _("is more than (days) ago"),
-    "within_next_days": _("is within the next (days)"),
-    "anniversary_within_days": _("anniversary within (days)"),
-    "is_true": _("is yes"),
-    "is_false": _("is no"),
-    "any_of": _("is any of"),
-    "all_of": _("has all of"),
-    "none_of": _("is none of"),
-    "in_list": _("is in the list"),
-    "not_in_list": _("is not in the list"),
+    "eq": gettext_lazy("is"),
+    "neq": gettext_lazy("is not"),
+    "contains": gettext_lazy("contains"),
+    "not_contains": gettext_lazy("does not contain"),
+    "starts_with": gettext_lazy("starts with"),
+    "ends_with": gettext_lazy("ends with"),
+    "in": gettext_lazy("is one of"),
+    "not_in": gettext_lazy("is not one of"),
+    "is_empty": gettext_lazy("is empty"),
+    "is_not_empty": gettext_lazy("is not empty"),
+    "gt": gettext_lazy("is greater than"),
+    "gte": gettext_lazy("is at least"),
+    "lt": gettext_lazy("is less than"),
+    "lte": gettext_lazy("is at most"),
+    "between": gettext_lazy("is between"),
+    "on": gettext_lazy("is on"),
+    "before": gettext_lazy("is before"),
+    "after": gettext_lazy("is after"),
+    "within_last_days": gettext_lazy("is within the last (days)"),
+    "more_than_days_ago": gettext_lazy("is more than (days) ago"),
+    "within_next_days": gettext_lazy("is within the next (days)"),
+    "anniversary_within_days": gettext_lazy("anniversary within (days)"),
+    "is_true": gettext_lazy("is yes"),
+    "is_false": gettext_lazy("is no"),
+    "any_of": gettext_lazy("is any of"),
+    "all_of": gettext_lazy("has all of"),
+    "none_of": gettext_lazy("is none of"),
+    "in_list": gettext_lazy("is in the list"),
+    "not_in_list": gettext_lazy("is not in the list"),
 }
 
 

@@ -92,3 +92,10 @@ def test_translations_are_compiled_from_the_catalogs():
         }
         compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo if e.msgid and not e.msgid_plural}
         assert compiled == expected, f"{po_path}: run `make messages`"
+
+
+def test_nul_bytes_in_urls_are_a_400_not_a_database_error(api_client):
+    response = api_client.get("/api/v1/contacts/?q=a%00b")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert api_client.get("/api/v1/contacts/?email_status=nope").status_code == 400
