@@ -121,19 +121,20 @@ def _contact_form_page(request, contact: Contact | None):
         data = form.contact_data()
         try:
             if contact is None:
-                contact, created = contact_upsert(
+                saved, created = contact_upsert(
                     account=account, data=data, proof=ui_proof(request), policy="skip"
                 )
                 if not created:
-                    form.add_error(account.contact_key, _("A contact with this value exists."))
-                    raise ContactDataError({})
+                    raise ContactDataError(
+                        {account.contact_key: _("A contact with this value exists.")}
+                    )
             else:
-                contact = contact_update(contact=contact, data=data, proof=ui_proof(request))
+                saved = contact_update(contact=contact, data=data, proof=ui_proof(request))
         except ContactDataError as error:
             form.add_service_errors(error.errors)
         else:
             messages.success(request, _("Contact saved."))
-            return redirect("contacts:detail", pk=contact.pk)
+            return redirect("contacts:detail", pk=saved.pk)
     context = {"form": form, "contact": contact}
     if contact is not None:
         context["consent_history"] = selectors.consent_history(contact)[:50]
