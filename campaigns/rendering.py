@@ -1,13 +1,17 @@
 """Turning a campaign into messages: CSS inlined once per campaign, then per recipient only the
 merge tags and links change."""
 
+import binascii
 import re
+import secrets
 from dataclasses import dataclass
-from email.utils import make_msgid
+from email.header import Header
+from email.utils import formatdate, make_msgid
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import sanitize_address
 from django.urls import reverse
 from django.utils.html import strip_tags
 from premailer import Premailer
@@ -82,25 +86,31 @@ def message_id_from_token(token: str) -> int:
     return int(signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token))
 
 
-def build_email(
+@dataclass(frozen=True)
+class RenderedMessage:
+    """One recipient's message, ready for any backend."""
+
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+
+
+def render_message(
     prepared: PreparedCampaign, message: Message, values: dict[str, str], *, preheader: str
-) -> EmailMultiAlternatives:
-    unsubscribe_url = settings.PUBLIC_BASE_URL + reverse(
-        "campaigns:unsubscribe", args=[unsubscribe_token(message)]
-    )
+) -> RenderedMessage:
+    token = unsubscribe_token(message)
+    unsubscribe_url = settings.PUBLIC_BASE_URL + reverse("campaigns:unsubscribe", args=[token])
     values = {
         **values,
         "preheader": preheader,
         "unsubscribe_url": unsubscribe_url,
-        "view_in_browser_url": settings.PUBLIC_BASE_URL
-        + reverse("campaigns:mirror", args=[unsubscribe_token(message)]),
+        "view_in_browser_url": settings.PUBLIC_BASE_URL + reverse("campaigns:mirror", args=[token]),
     }
-    email = EmailMultiAlternatives(
+    return RenderedMessage(
         subject=merge_tags.render(prepared.subject, values, escape=False),
-        body=merge_tags.render(prepared.text, values, escape=False),
-        from_email=prepared.from_email,
-        to=[message.email],
-        reply_to=prepared.reply_to,
+        text=merge_tags.render(prepared.text, values, escape=False),
+        html=merge_tags.render(prepared.html, values, escape=True),
         headers={
             "Message-ID": make_msgid(idstring=f"m{message.pk}", domain=prepared.domain),
             # RFC 8058 one-click unsubscribe, asked by Gmail and Yahoo of bulk senders.
@@ -109,5 +119,60 @@ def build_email(
             "Precedence": "bulk",
         },
     )
-    email.attach_alternative(merge_tags.render(prepared.html, values, escape=True), "text/html")
+
+
+def build_email(
+    prepared: PreparedCampaign, message: Message, values: dict[str, str], *, preheader: str
+) -> EmailMultiAlternatives:
+    """The message as a Django email, for any backend (ESPs through django-anymail)."""
+    rendered = render_message(prepared, message, values, preheader=preheader)
+    email = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=prepared.from_email,
+        to=[message.email],
+        reply_to=prepared.reply_to,
+        headers=rendered.headers,
+    )
+    email.attach_alternative(rendered.html, "text/html")
     return email
+
+
+def _quoted_printable(text: str) -> bytes:
+    # binascii's C encoder: the email package's pure-Python one costs ~1 ms per 40 KB part.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").encode()
+    return binascii.b2a_qp(lines, istext=True).replace(b"\n", b"\r\n")
+
+
+def _header(value: str) -> str:
+    return value if value.isascii() else Header(value, "utf-8").encode(linesep="\r\n")
+
+
+def mime_bytes(prepared: PreparedCampaign, message: Message, rendered: RenderedMessage) -> bytes:
+    """RFC 5322 bytes of a multipart/alternative message, built directly for SMTP delivery.
+
+    Same headers and parts as build_email(); written by hand because building each message with
+    the email package was the pipeline's main cost (DESIGN §10).
+    """
+    boundary = f"=_sendethic_{message.pk}_{secrets.token_hex(8)}"
+    headers = {
+        "From": sanitize_address(prepared.from_email, "utf-8"),
+        "To": sanitize_address(message.email, "utf-8"),
+        "Subject": _header(rendered.subject),
+        "Date": formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
+        **rendered.headers,
+        "MIME-Version": "1.0",
+        "Content-Type": f'multipart/alternative; boundary="{boundary}"',
+    }
+    if prepared.reply_to:
+        headers["Reply-To"] = ", ".join(sanitize_address(a, "utf-8") for a in prepared.reply_to)
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode()
+    parts = []
+    for subtype, content in (("plain", rendered.text), ("html", rendered.html)):
+        parts.append(
+            f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode()
+            + _quoted_printable(content)
+            + b"\r\n"
+        )
+    return head + b"\r\n" + b"".join(parts) + f"--{boundary}--\r\n".encode()
