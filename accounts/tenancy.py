@@ -6,6 +6,7 @@ authentication for API calls; it never comes from the request body.
 
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
+from rest_framework import mixins, viewsets
 
 from accounts.models import Account
 
@@ -29,3 +30,14 @@ class AccountScopedViewMixin:
 
     def get_queryset(self):
         return scoped(super().get_queryset(), self.request.account)
+
+
+class AccountObjectsViewSet(
+    AccountScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, read and delete the account's own objects. Creation and changes are explicit
+    `create` / `partial_update` methods on each viewset, so they go through a service."""

@@ -5,12 +5,12 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from accounts.api import AccountSerializer
 from accounts.services import account_update
-from accounts.tenancy import AccountScopedViewMixin
+from accounts.tenancy import AccountObjectsViewSet
 from apikeys.models import ApiKey
 from apikeys.services import ApiKeyLimitReached, api_key_create, api_key_revoke
 from sendethic.api import Conflict, ErrorSerializer
@@ -62,13 +62,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         tags=["API keys"],
     ),
 )
-class ApiKeyViewSet(
-    AccountScopedViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class ApiKeyViewSet(AccountObjectsViewSet):
     queryset = ApiKey.objects.all()
     serializer_class = ApiKeySerializer
 

@@ -8,12 +8,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.tenancy import AccountScopedViewMixin
+from accounts.tenancy import AccountObjectsViewSet
 from campaigns import pipeline, services
 from campaigns.dkim import DkimError, dkim_key_create
 from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, gallery_template, template_source
@@ -43,13 +43,7 @@ class SenderAddressSerializer(serializers.ModelSerializer):
     retrieve=extend_schema(summary="Get a sender address", tags=["Senders"]),
     destroy=extend_schema(summary="Delete a sender address", tags=["Senders"]),
 )
-class SenderAddressViewSet(
-    AccountScopedViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class SenderAddressViewSet(AccountObjectsViewSet):
     queryset = SenderAddress.objects.all()
     serializer_class = SenderAddressSerializer
     pagination_class = None
@@ -97,13 +91,7 @@ class EmailTemplateSerializer(serializers.ModelSerializer):
     retrieve=extend_schema(summary="Get a template", tags=["Templates"]),
     destroy=extend_schema(summary="Delete a template", tags=["Templates"]),
 )
-class EmailTemplateViewSet(
-    AccountScopedViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class EmailTemplateViewSet(AccountObjectsViewSet):
     queryset = EmailTemplate.objects.all()
     serializer_class = EmailTemplateSerializer
 
@@ -219,13 +207,7 @@ class MessageSerializer(serializers.ModelSerializer):
     retrieve=extend_schema(summary="Get a campaign and its progress", tags=["Email campaigns"]),
     destroy=extend_schema(summary="Delete a draft campaign", tags=["Email campaigns"]),
 )
-class EmailCampaignViewSet(
-    AccountScopedViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class EmailCampaignViewSet(AccountObjectsViewSet):
     queryset = EmailCampaign.objects.all()
     serializer_class = EmailCampaignSerializer
 
@@ -394,13 +376,7 @@ class DkimKeySerializer(serializers.ModelSerializer):
     retrieve=extend_schema(summary="Get a DKIM key and its DNS record", tags=["Senders"]),
     destroy=extend_schema(summary="Delete a DKIM key", tags=["Senders"]),
 )
-class DkimKeyViewSet(
-    AccountScopedViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class DkimKeyViewSet(AccountObjectsViewSet):
     queryset = DkimKey.objects.all()
     serializer_class = DkimKeySerializer
     pagination_class = None

@@ -16,7 +16,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from accounts.tenancy import AccountScopedViewMixin, get_for_account_or_404
+from accounts.tenancy import (
+    AccountObjectsViewSet,
+    AccountScopedViewMixin,
+    get_for_account_or_404,
+)
 from contacts import selectors
 from contacts.exports import DEFAULT_COLUMNS, csv_stream, export_rows, xlsx_file
 from contacts.models import (
@@ -86,13 +90,7 @@ class ContactFieldUpdateSerializer(serializers.Serializer):
         summary="Delete a custom field", description="Its values are deleted.", tags=["Fields"]
     ),
 )
-class ContactFieldViewSet(
-    AccountScopedViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class ContactFieldViewSet(AccountObjectsViewSet):
     queryset = ContactField.objects.all()
     serializer_class = ContactFieldSerializer
     pagination_class = None
@@ -273,13 +271,7 @@ def _contact_errors(error: ContactDataError) -> ValidationError:
     retrieve=extend_schema(summary="Get a contact", tags=["Contacts"]),
     destroy=extend_schema(summary="Delete a contact", tags=["Contacts"]),
 )
-class ContactViewSet(
-    AccountScopedViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class ContactViewSet(AccountObjectsViewSet):
     queryset = Contact.objects.all()
     serializer_class = ContactSerializer
 
@@ -507,13 +499,7 @@ class MemberIdsSerializer(serializers.Serializer):
     retrieve=extend_schema(summary="Get a list", tags=["Lists"]),
     destroy=extend_schema(summary="Delete a list (not its contacts)", tags=["Lists"]),
 )
-class ContactListViewSet(
-    AccountScopedViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class ContactListViewSet(AccountObjectsViewSet):
     queryset = ContactList.objects.all()
     serializer_class = ContactListSerializer
 
@@ -866,13 +852,7 @@ def _rule_errors(error: SegmentRuleError) -> ValidationError:
     retrieve=extend_schema(summary="Get a segment", tags=["Segments"]),
     destroy=extend_schema(summary="Delete a segment (not its contacts)", tags=["Segments"]),
 )
-class SegmentViewSet(
-    AccountScopedViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class SegmentViewSet(AccountObjectsViewSet):
     queryset = Segment.objects.all()
     serializer_class = SegmentSerializer
 
