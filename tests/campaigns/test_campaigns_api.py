@@ -137,3 +137,26 @@ def test_dkim_keys_over_the_api(api_client):
     assert body["dns_value"].startswith("v=DKIM1; k=rsa; p=")
     assert "private" not in str(body).lower()
     assert api_client.post("/api/v1/dkim-keys/", {"domain": "shop.fr"}).status_code == 409
+
+
+def test_account_templates_compile_mjml_and_refuse_invalid_sources(api_client):
+    source = (
+        "<mjml><mj-body><mj-section><mj-column><mj-text>Bonjour {{ first_name }}</mj-text>"
+        "</mj-column></mj-section></mj-body></mjml>"
+    )
+    created = api_client.post(
+        "/api/v1/templates/", {"name": "Mon modèle", "kind": "mjml", "source": source}
+    )
+    assert created.status_code == 201
+    assert "Bonjour {{ first_name }}" in created.json()["html"]
+    assert "<table" in created.json()["html"]
+    broken = api_client.post(
+        "/api/v1/templates/", {"name": "Cassé", "kind": "mjml", "source": "<mjml><mj-body>"}
+    )
+    assert broken.status_code == 400 and "source" in broken.json()["fields"]
+    raw = api_client.post("/api/v1/templates/", {"name": "HTML", "source": "<p>Salut</p>"})
+    assert raw.json()["html"] == "<p>Salut</p>"
+    assert [t["name"] for t in api_client.get("/api/v1/templates/").json()["results"]] == [
+        "HTML",
+        "Mon modèle",
+    ]
