@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from bench.data import add_all_to_list, copy_contacts
+from bench.data import add_all_to_list, copy_contacts, delete_bench_account
 from bench.import_contacts import setup_django
 
 
@@ -166,7 +166,7 @@ def run_send(recipients: int, port: int) -> None:
         f"{outcome['peak_rss_mb']:.0f} MB",
         flush=True,
     )
-    account.delete()
+    delete_bench_account(account)
 
 
 def run_freeze(count: int) -> None:
@@ -185,10 +185,7 @@ def run_freeze(count: int) -> None:
         f"({frozen:,} messages)",
         flush=True,
     )
-    from campaigns.models import EmailCampaign
-
-    EmailCampaign.objects.filter(pk=campaign.pk).delete()
-    account.delete()
+    delete_bench_account(account)
 
 
 def main(argv=None) -> None:

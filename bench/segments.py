@@ -15,7 +15,7 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from bench.data import add_all_to_list, copy_contacts
+from bench.data import add_all_to_list, copy_contacts, delete_bench_account
 from bench.import_contacts import setup_django
 
 
@@ -120,12 +120,7 @@ def run(count: int, repeat: int) -> None:
                 flush=True,
             )
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM contacts_listmembership WHERE contact_list_id = %s", [contact_list.pk]
-            )
-            cursor.execute("DELETE FROM contacts_contact WHERE account_id = %s", [account.pk])
-        account.delete()
+        delete_bench_account(account)
 
 
 def main(argv=None) -> None:
