@@ -87,6 +87,8 @@ class EmailCampaign(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why the platform paused the campaign by itself (e.g. its complaint rate), shown to the user.
+    pause_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-pk"]
@@ -140,6 +142,9 @@ class Message(models.Model):
             models.Index(
                 fields=["claimed_at"], condition=Q(status="sending"), name="message_in_flight"
             ),
+            # Status counts of a campaign's report and the segments' "received" conditions.
+            models.Index(fields=["campaign", "status"], name="message_campaign_status"),
+            models.Index(fields=["contact", "sent_at"], name="message_contact_sent"),
         ]
 
     def __str__(self):

@@ -18,6 +18,7 @@ from premailer import Premailer
 
 from campaigns import merge_tags
 from campaigns.models import EmailCampaign, Message
+from stats import links
 
 UNSUBSCRIBE_SALT = "campaigns.unsubscribe"
 
@@ -30,6 +31,8 @@ class PreparedCampaign:
     from_email: str
     reply_to: list[str]
     domain: str
+    campaign_id: int | None = None
+    links: tuple[str, ...] = ()  # targets of the tracked links, by index
 
 
 def inline_css(html: str) -> str:
@@ -67,14 +70,23 @@ def prepare(campaign: EmailCampaign) -> PreparedCampaign:
     sender = campaign.sender
     from_email = f"{sender.name} <{sender.email}>" if sender else settings.DEFAULT_FROM_EMAIL
     domain = (sender.email if sender else "localhost").rsplit("@", 1)[-1]
-    html = inline_css(campaign.html)
+    tracked = links.track(
+        inline_css(campaign.html),
+        utm=campaign.utm_parameters or {},
+        clicks=campaign.track_clicks,
+        opens=campaign.track_opens,
+    )
+    if campaign.started_at is not None:  # content is frozen: its links get their numbers
+        links.store_links(campaign.pk, tracked.urls)
     return PreparedCampaign(
         subject=campaign.subject,
-        html=html,
-        text=campaign.text or text_from_html(html),
+        html=tracked.html,
+        text=campaign.text or text_from_html(tracked.html),
         from_email=from_email,
         reply_to=[campaign.reply_to] if campaign.reply_to else [],
         domain=domain,
+        campaign_id=campaign.pk,
+        links=tracked.urls,
     )
 
 
@@ -107,10 +119,20 @@ def render_message(
         "unsubscribe_url": unsubscribe_url,
         "view_in_browser_url": settings.PUBLIC_BASE_URL + reverse("campaigns:mirror", args=[token]),
     }
+
+    def personalised(text: str, *, escape: bool) -> str:
+        return links.personalise(
+            merge_tags.render(text, values, escape=escape),
+            campaign_id=prepared.campaign_id,
+            message_id=message.pk,
+            urls=prepared.links,
+            escape=escape,
+        )
+
     return RenderedMessage(
         subject=merge_tags.render(prepared.subject, values, escape=False),
-        text=merge_tags.render(prepared.text, values, escape=False),
-        html=merge_tags.render(prepared.html, values, escape=True),
+        text=personalised(prepared.text, escape=False),
+        html=personalised(prepared.html, escape=True),
         headers={
             "Message-ID": make_msgid(idstring=f"m{message.pk}", domain=prepared.domain),
             # RFC 8058 one-click unsubscribe, asked by Gmail and Yahoo of bulk senders.
@@ -135,6 +157,9 @@ def build_email(
         headers=rendered.headers,
     )
     email.attach_alternative(rendered.html, "text/html")
+    if message.pk:
+        # ESP webhooks (django-anymail) bring this back with each bounce or complaint.
+        email.metadata = {"sendethic_message_id": str(message.pk)}
     return email
 
 

@@ -7,6 +7,7 @@ Two modes:
   a SECRET_KEY that must be given, HTTPS-only cookies and HSTS.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -113,8 +114,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory: with an in-memory test database Django's live server shares one
     # connection between its threads, and two requests calling the SHA-256 SQL function at once
-    # deadlock inside sqlite3.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # deadlock inside sqlite3. One file per test run, so two runs never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -155,6 +156,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "contacts.tasks.*": {"queue": "default"},
     "campaigns.tasks.*": {"queue": "email"},
+    "stats.tasks.*": {"queue": "default"},
     "sms.tasks.*": {"queue": "sms"},
     "connectors.tasks.*": {"queue": "sync"},
 }
@@ -164,6 +166,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "start-due-campaigns": {"task": "campaigns.tasks.start_due_campaigns_task", "schedule": 30.0},
+    "ingest-tracking-hits": {"task": "stats.tasks.ingest_tracking_hits_task", "schedule": 5.0},
     "recover-expired-leases": {
         "task": "campaigns.tasks.recover_expired_leases_task",
         "schedule": 60.0,
@@ -232,6 +235,19 @@ ANYMAIL = env.json("ANYMAIL", default={})
 DKIM_ENCRYPTION_KEY = env.str("DKIM_ENCRYPTION_KEY", default="")
 # Messages per second per account, unless the account has its own SendingPolicy.
 EMAIL_SEND_RATE_PER_ACCOUNT = env.int("EMAIL_SEND_RATE_PER_ACCOUNT", default=100)
+
+# --- Tracking, bounces, complaints (DESIGN §6) ------------------------------------------------------
+# Soft bounces in a row after which an address is treated as a hard bounce (and suppressed).
+SOFT_BOUNCE_LIMIT = env.int("SOFT_BOUNCE_LIMIT", default=3)
+# A running campaign pauses itself when complaints / sent passes this rate, once it has sent
+# at least COMPLAINT_PAUSE_MIN_SENT messages (a single complaint among the first few is noise).
+COMPLAINT_RATE_PAUSE_THRESHOLD = env.float("COMPLAINT_RATE_PAUSE_THRESHOLD", default=0.001)
+COMPLAINT_PAUSE_MIN_SENT = env.int("COMPLAINT_PAUSE_MIN_SENT", default=200)
+# Opens or clicks this soon after the message was sent are a scanner's, not a person's.
+MACHINE_EVENT_SECONDS = env.int("MACHINE_EVENT_SECONDS", default=2)
+# Return path for direct SMTP: bounces go to <local>+<token>@<domain> (VERP), read back by
+# `manage.py process_bounces`. Empty: the sender's own address is the return path.
+BOUNCE_ADDRESS = env.str("BOUNCE_ADDRESS", default="")
 
 # --- API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -50,5 +50,8 @@ urlpatterns = [
     path("api-keys/", include("apikeys.urls")),
     path("contacts/", include("contacts.urls")),
     path("email/", include("campaigns.urls")),
+    path("t/", include("stats.urls_tracking")),
+    path("stats/", include("stats.urls")),
+    path("anymail/", include("anymail.urls")),
     path("", include("accounts.urls")),
 ]

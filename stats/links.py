@@ -1,0 +1,106 @@
+"""Tracked links and the open pixel in a campaign's HTML (DESIGN §6).
+
+The campaign's HTML is scanned once per batch: every trackable `href` becomes a placeholder and
+its target (with the campaign's UTM parameters) a numbered `CampaignLink`. Each message then only
+swaps placeholders for its own signed URLs, which is a single regular-expression pass.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.urls import reverse
+
+from stats.models import CampaignLink
+from stats.tokens import click_token, open_token
+
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+HREF = re.compile(r"(<a\b[^>]*?\bhref\s*=\s*)([\"'])(.*?)\2", re.IGNORECASE | re.DOTALL)
+LINK_PLACEHOLDER = re.compile(r"SENDETHICLINK(\d+)X")
+PIXEL_PLACEHOLDER = "SENDETHICPIXELX"
+PIXEL_TAG = (
+    f'<img src="{PIXEL_PLACEHOLDER}" width="1" height="1" alt="" '
+    'style="display:block;border:0;width:1px;height:1px;overflow:hidden">'
+)
+# Only web links are tracked: mailto:, tel:, anchors and merge-tag links (the unsubscribe and
+# "view in browser" links, personalised URLs) are left as written.
+TRACKABLE = re.compile(r"^https?://[^\s{}]+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TrackedHtml:
+    html: str
+    urls: tuple[str, ...]
+
+
+def with_utm(url: str, utm: dict[str, str]) -> str:
+    """`url` with the campaign's UTM parameters added (parameters already in the link win)."""
+    if not utm:
+        return url
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {key for key, _value in query}
+    query += [(key, value) for key, value in utm.items() if key not in present and value]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def track(source_html: str, *, utm: dict[str, str], clicks: bool, opens: bool) -> TrackedHtml:
+    """Placeholders for tracked links (and the pixel); UTM parameters on every web link."""
+    urls: list[str] = []
+    index_of: dict[str, int] = {}
+
+    def rewrite(match: re.Match) -> str:
+        prefix, quote, raw = match.groups()
+        url = html.unescape(raw).strip()
+        if not TRACKABLE.match(url):
+            return match.group(0)
+        url = with_utm(url, utm)
+        if not clicks:
+            return f"{prefix}{quote}{html.escape(url, quote=True)}{quote}"
+        if url not in index_of:  # the same target twice is one link of the report
+            index_of[url] = len(urls)
+            urls.append(url)
+        return f"{prefix}{quote}SENDETHICLINK{index_of[url]}X{quote}"
+
+    rewritten = HREF.sub(rewrite, source_html)
+    if opens and rewritten:
+        closing = rewritten.lower().rfind("</body>")
+        if closing == -1:
+            rewritten += PIXEL_TAG
+        else:
+            rewritten = rewritten[:closing] + PIXEL_TAG + rewritten[closing:]
+    return TrackedHtml(html=rewritten, urls=tuple(urls))
+
+
+def store_links(campaign_id: int, urls: tuple[str, ...]) -> None:
+    """The campaign's link table; idempotent (content is frozen once the campaign started)."""
+    CampaignLink.objects.bulk_create(
+        [CampaignLink(campaign_id=campaign_id, index=i, url=url) for i, url in enumerate(urls)],
+        ignore_conflicts=True,
+    )
+
+
+def personalise(
+    text: str, *, campaign_id: int, message_id: int | None, urls, escape: bool = True
+) -> str:
+    """Swap the placeholders for this message's signed URLs. A preview or test send (no saved
+    message) gets the plain targets and no pixel."""
+    base = settings.PUBLIC_BASE_URL
+    if not message_id:
+        text = text.replace(PIXEL_TAG, "")
+        return LINK_PLACEHOLDER.sub(
+            lambda m: (
+                html.escape(urls[int(m.group(1))], quote=True) if escape else urls[int(m.group(1))]
+            ),
+            text,
+        )
+    click_prefix = base + reverse("tracking:click", args=["TOKEN"]).removesuffix("TOKEN")
+    text = LINK_PLACEHOLDER.sub(
+        lambda m: click_prefix + click_token(campaign_id, message_id, int(m.group(1))), text
+    )
+    if PIXEL_PLACEHOLDER in text:
+        pixel = base + reverse("tracking:open", args=[open_token(campaign_id, message_id)])
+        text = text.replace(PIXEL_PLACEHOLDER, pixel)
+    return text

@@ -1,0 +1,220 @@
+"""Tracked links, the open pixel, and folding hits into events and counters."""
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from campaigns import pipeline
+from campaigns.models import Message, SenderAddress
+from campaigns.services import campaign_create, campaign_schedule
+from contacts.models import Contact, ContactList, ListMembership
+from stats import links
+from stats.models import (
+    CampaignActivity,
+    CampaignClient,
+    CampaignLink,
+    CampaignStats,
+    EmailEvent,
+    TrackingHit,
+)
+from stats.services.ingest import ingest_pending
+from stats.tokens import click_token, open_token
+
+pytestmark = pytest.mark.django_db
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148"
+)
+OUTLOOK = (
+    "Mozilla/5.0 (Windows NT 10.0; WOW64; Trident/7.0; Microsoft Outlook 16.0.5400; "
+    "ms-office; MSOffice 16)"
+)
+HTML = """<html><head><style>h1 { color: #123456; }</style></head><body>
+<h1>Bonjour {{ first_name }}</h1>
+<a href="https://shop.example.com/soldes?x=1&amp;y=2">Soldes</a>
+<a href='https://shop.example.com/soldes?x=1&amp;y=2'>Encore les soldes</a>
+<a href="https://blog.example.com/?utm_source=blog">Blog</a>
+<a href="mailto:service@boutique.fr">Écrire</a>
+<a href="tel:+33102030405">Appeler</a>
+<a href="#top">Haut</a>
+<a href="https://shop.example.com/?ref={{ email }}">Perso</a>
+<a href="{{ unsubscribe_url }}">Se désinscrire</a>
+</body></html>"""
+UTM = {"utm_source": "sendethic", "utm_medium": "email", "utm_campaign": "soldes"}
+
+
+def test_track_numbers_web_links_appends_utm_and_places_the_pixel():
+    tracked = links.track(HTML, utm=UTM, clicks=True, opens=True)
+    assert tracked.urls == (
+        "https://shop.example.com/soldes?x=1&y=2&utm_source=sendethic&utm_medium=email"
+        "&utm_campaign=soldes",
+        # a parameter already in the link wins over the campaign's
+        "https://blog.example.com/?utm_source=blog&utm_medium=email&utm_campaign=soldes",
+    )
+    assert tracked.html.count("SENDETHICLINK0X") == 2  # the same target is one link
+    for untouched in ("mailto:service@boutique.fr", "tel:+33102030405", 'href="#top"',
+                      "?ref={{ email }}", "{{ unsubscribe_url }}"):  # fmt: skip
+        assert untouched in tracked.html
+    assert tracked.html.index(links.PIXEL_PLACEHOLDER) < tracked.html.index("</body>")
+
+
+def test_without_click_tracking_links_keep_their_target_with_utm():
+    tracked = links.track(HTML, utm=UTM, clicks=False, opens=False)
+    assert tracked.urls == ()
+    assert "SENDETHICLINK" not in tracked.html and links.PIXEL_PLACEHOLDER not in tracked.html
+    assert "soldes?x=1&amp;y=2&amp;utm_source=sendethic" in tracked.html
+
+
+@pytest.fixture
+def sent_campaign(account, smtp_server):
+    sender = SenderAddress.objects.create(
+        account=account, email="news@boutique.fr", name="La Boutique", verified_at=timezone.now()
+    )
+    newsletter = ContactList.objects.create(account=account, name="Newsletter")
+    for email, name in (("zoe@example.com", "Zoé"), ("paul@example.com", "Paul")):
+        contact = Contact.objects.create(
+            account=account, key=email, email=email, email_status="subscribed", first_name=name
+        )
+        ListMembership.objects.create(contact_list=newsletter, contact=contact)
+    campaign = campaign_create(
+        account=account,
+        data={"name": "Soldes", "subject": "Soldes", "sender": sender, "html": HTML,
+              "lists": [newsletter], "utm_parameters": UTM},
+    )  # fmt: skip
+    campaign_schedule(campaign=campaign, at=None)
+    while pipeline.send_batch(campaign.pk):
+        pass
+    # As if sent a minute ago: events right after sending are a scanner's.
+    Message.objects.filter(campaign=campaign).update(sent_at=timezone.now() - timedelta(minutes=1))
+    received = {to[0]: message for to, message in smtp_server.messages}
+    return campaign, received
+
+
+def _paths(message):
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    clicks = re.findall(r'href="https?://[^/"]+(/t/c/[^"]+)"', html)
+    opens = re.findall(r'src="https?://[^/"]+(/t/o/[^"]+\.gif)"', html)
+    return clicks, opens, html, text
+
+
+def test_sent_messages_carry_signed_links_and_a_pixel(sent_campaign):
+    campaign, received = sent_campaign
+    clicks, opens, html, text = _paths(received["zoe@example.com"])
+    assert len(clicks) == 3 and len(set(clicks)) == 2 and len(opens) == 1
+    assert "/t/c/" in text  # the text part's links are tracked too
+    assert "mailto:service@boutique.fr" in html and "/email/u/" in html
+    assert list(CampaignLink.objects.filter(campaign=campaign).values_list("index", flat=True)) == [
+        0,
+        1,
+    ]
+    other_clicks, *_rest = _paths(received["paul@example.com"])
+    assert set(other_clicks).isdisjoint(clicks)  # each message its own tokens
+
+
+def test_click_redirects_to_the_stored_target_and_open_answers_a_gif(sent_campaign):
+    campaign, received = sent_campaign
+    clicks, opens, *_ = _paths(received["zoe@example.com"])
+    browser = Client(HTTP_USER_AGENT=IPHONE)
+    response = browser.get(clicks[0])
+    assert response.status_code == 302
+    target = urlsplit(response["Location"])
+    assert target.netloc == "shop.example.com"
+    assert parse_qs(target.query)["utm_campaign"] == ["soldes"]
+    assert "no-store" in response["Cache-Control"]
+    pixel = browser.get(opens[0])
+    assert pixel.status_code == 200 and pixel["Content-Type"] == "image/gif"
+    assert pixel.content.startswith(b"GIF89a")
+    assert TrackingHit.objects.count() == 2
+
+
+def test_tampered_or_unknown_tokens_are_404_and_record_nothing(sent_campaign, client):
+    campaign, received = sent_campaign
+    clicks, opens, *_ = _paths(received["zoe@example.com"])
+    message = Message.objects.get(campaign=campaign, email="zoe@example.com")
+    forged = [
+        clicks[0][:-3] + ("aaa" if not clicks[0].endswith("aaa") else "bbb"),
+        opens[0].replace(".gif", "x.gif"),
+        f"/t/c/{campaign.pk}.{message.pk}.0:forged",
+        # correctly signed, but a link index the campaign does not have
+        f"/t/c/{click_token(campaign.pk, message.pk, 7)}",
+        # a click signature reused as an open token (salts differ)
+        f"/t/o/{click_token(campaign.pk, message.pk, 0)}.gif",
+        "/t/c/not-even-a-token",
+    ]
+    for path in forged:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Location" not in response
+    assert TrackingHit.objects.count() == 0
+    assert client.post(clicks[0]).status_code == 405
+
+
+def test_ingest_counts_people_and_machines_apart(sent_campaign):
+    campaign, received = sent_campaign
+    zoe_clicks, zoe_opens, *_ = _paths(received["zoe@example.com"])
+    paul_clicks, paul_opens, *_ = _paths(received["paul@example.com"])
+    iphone, outlook = Client(HTTP_USER_AGENT=IPHONE), Client(HTTP_USER_AGENT=OUTLOOK)
+    iphone.get(zoe_opens[0])
+    iphone.get(zoe_opens[0])  # opened twice: 2 opens, 1 unique
+    outlook.get(zoe_clicks[0])
+    outlook.get(zoe_clicks[0])
+    outlook.get(zoe_clicks[2])  # the second link
+    Client(HTTP_USER_AGENT="Mozilla/5.0").get(paul_opens[0])  # Apple Mail Privacy Protection
+    Client(HTTP_USER_AGENT="Barracuda Sentinel (EE)").get(paul_clicks[0])  # link scanner
+    Client(HTTP_USER_AGENT=IPHONE).head(paul_clicks[2])  # prefetch
+    Client(HTTP_USER_AGENT=OUTLOOK).get(paul_clicks[2])  # Paul clicks, images blocked
+
+    assert ingest_pending() == 9
+    assert TrackingHit.objects.count() == 0
+    stats = CampaignStats.objects.get(campaign=campaign)
+    assert (stats.opens_total, stats.opens_unique, stats.machine_opens) == (2, 2, 1)
+    assert (stats.clicks_total, stats.clicks_unique, stats.machine_clicks) == (4, 2, 2)
+    zoe = Message.objects.get(campaign=campaign, email="zoe@example.com")
+    paul = Message.objects.get(campaign=campaign, email="paul@example.com")
+    assert zoe.first_opened_at and zoe.first_clicked_at
+    assert paul.first_opened_at and paul.first_clicked_at  # a click proves the open
+    first, second = CampaignLink.objects.filter(campaign=campaign).order_by("index")
+    assert (first.clicks_total, first.clicks_unique, first.machine_clicks) == (2, 1, 1)
+    assert (second.clicks_total, second.clicks_unique, second.machine_clicks) == (2, 2, 1)
+    reasons = set(
+        EmailEvent.objects.exclude(machine_reason="").values_list("machine_reason", flat=True)
+    )
+    assert reasons == {"privacy_proxy", "scanner", "head_request"}
+    open_event = EmailEvent.objects.filter(kind="open", machine_reason="").first()
+    assert (open_event.device, open_event.client, open_event.os) == ("mobile", "Apple Mail", "iOS")
+    assert open_event.contact.email == "zoe@example.com"
+    assert open_event.user_agent == IPHONE
+    assert CampaignClient.objects.get(campaign=campaign, device="mobile").opens == 2
+    activity = CampaignActivity.objects.get(campaign=campaign)
+    assert (activity.opens, activity.clicks) == (2, 4)
+
+    # Idempotent: nothing left, nothing counted twice.
+    assert ingest_pending() == 0
+    assert CampaignStats.objects.get(campaign=campaign).opens_total == 2
+
+
+def test_events_right_after_sending_are_flagged(sent_campaign, settings):
+    campaign, received = sent_campaign
+    Message.objects.filter(campaign=campaign).update(sent_at=timezone.now())
+    settings.MACHINE_EVENT_SECONDS = 30
+    clicks, *_ = _paths(received["zoe@example.com"])
+    Client(HTTP_USER_AGENT=OUTLOOK).get(clicks[0])
+    ingest_pending()
+    event = EmailEvent.objects.get(kind="click")
+    assert event.machine_reason == "too_fast"
+    assert CampaignStats.objects.get(campaign=campaign).clicks_unique == 0
+
+
+def test_hits_of_a_deleted_campaign_are_dropped(sent_campaign):
+    campaign, received = sent_campaign
+    message = Message.objects.filter(campaign=campaign).first()
+    Client().get(f"/t/o/{open_token(campaign.pk, message.pk)}.gif")
+    campaign.delete()
+    assert ingest_pending() == 1
+    assert TrackingHit.objects.count() == 0 and EmailEvent.objects.count() == 0
