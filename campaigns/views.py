@@ -26,7 +26,8 @@ from campaigns.gallery import (
     template_source,
 )
 from campaigns.models import DkimKey, EmailCampaign, Message, SenderAddress
-from contacts.models import Contact, ContactList, Segment
+from contacts.models import Contact, ContactList, ListMembership, Segment
+from stats.services.events import record_unsubscribe
 
 
 def _message(token: str) -> Message:
@@ -42,18 +43,48 @@ def _message(token: str) -> Message:
     return message
 
 
+def _subscribed_lists(message: Message) -> list[ContactList]:
+    """The account's lists this recipient is still subscribed to (for a partial opt-out)."""
+    if message.contact is None:
+        return []
+    return list(
+        ContactList.objects.filter(
+            account_id=message.campaign.account_id,
+            listmembership__contact=message.contact,
+            listmembership__status=ListMembership.Status.SUBSCRIBED,
+        ).order_by("name")
+    )
+
+
 @csrf_exempt  # RFC 8058: mail clients POST with no cookie and no CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
+    """GET: a confirmation and preference page (some lists, or all email). POST: done at once —
+    the one-click POST of RFC 8058 (`List-Unsubscribe=One-Click`) always means all email."""
     message = _message(token)
-    if request.method == "POST":
-        pipeline.unsubscribe_by_message(
-            message=message,
-            ip_address=request.META.get("REMOTE_ADDR"),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        )
-        return render(request, "campaigns/unsubscribed.html", {"message": message})
-    return render(request, "campaigns/unsubscribe.html", {"message": message, "token": token})
+    lists = _subscribed_lists(message)
+    if request.method == "GET":
+        return render(request, "campaigns/unsubscribe.html", {"message": message, "lists": lists})
+    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    chosen = []
+    if not one_click and request.POST.get("scope") == "lists":
+        wanted = set(request.POST.getlist("lists"))
+        chosen = [item for item in lists if str(item.pk) in wanted]
+        if not chosen:
+            return render(
+                request,
+                "campaigns/unsubscribe.html",
+                {"message": message, "lists": lists, "error": _("Choose at least one list.")},
+                status=400,
+            )
+    record_unsubscribe(
+        message=message,
+        source="one-click" if one_click else "unsubscribe page",
+        ip_address=request.META.get("REMOTE_ADDR"),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        lists=chosen,
+    )
+    return render(request, "campaigns/unsubscribed.html", {"message": message, "lists": chosen})
 
 
 def mirror(request, token):
