@@ -45,6 +45,13 @@ def delete_bench_account(account) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
+        for table in ("stats_emailevent", "stats_campaignlink", "stats_campaignactivity",
+                      "stats_campaignclient", "stats_campaignstats"):  # fmt: skip
+            cursor.execute(
+                f"DELETE FROM {table} WHERE campaign_id IN "  # noqa: S608
+                "(SELECT id FROM campaigns_emailcampaign WHERE account_id = %s)",
+                [account.pk],
+            )
         cursor.execute(
             "DELETE FROM campaigns_message WHERE campaign_id IN "
             "(SELECT id FROM campaigns_emailcampaign WHERE account_id = %s)",

@@ -13,6 +13,9 @@ from django.http import JsonResponse
 from sendethic.celery import app as celery_app
 
 HEALTH_PATH = "/health/"
+# Liveness only (the process answers): no database or broker round trip, for orchestrators
+# that restart a container on failure, and as the trivial baseline of the HTTP benchmarks.
+LIVENESS_PATH = "/health/live/"
 logger = logging.getLogger(__name__)
 
 
@@ -41,6 +44,8 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path == LIVENESS_PATH:
+            return JsonResponse({"status": "ok"})
         if request.path != HEALTH_PATH:
             return self.get_response(request)
         checks = {"database": check_database(), "broker": check_broker()}

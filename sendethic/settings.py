@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "sendethic.health.HealthCheckMiddleware",
     "sendethic.security.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "stats.tracking_views.TrackingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -20,6 +20,8 @@ from contacts.api import (
     SegmentViewSet,
 )
 from sendethic.api import api_not_found
+from sendethic.views import robots_txt
+from stats import api as stats_api
 
 router = SimpleRouter()
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
@@ -37,6 +39,7 @@ router.register("exports/contacts", ContactExportViewSet, basename="contact-expo
 api_v1 = [
     path("account/", CurrentAccountView.as_view(), name="account"),
     *router.urls,
+    *stats_api.urls,
 ]
 
 urlpatterns = [
@@ -45,6 +48,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     re_path(r"^api/", api_not_found),
+    path("robots.txt", robots_txt, name="robots_txt"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api-keys/", include("apikeys.urls")),

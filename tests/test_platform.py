@@ -99,3 +99,10 @@ def test_nul_bytes_in_urls_are_a_400_not_a_database_error(api_client):
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert api_client.get("/api/v1/contacts/?email_status=nope").status_code == 400
+
+
+def test_liveness_answers_without_database_and_robots_keep_crawlers_out(client):
+    live = client.get("/health/live/", HTTP_HOST="not-an-allowed-host.example")
+    assert live.status_code == 200 and live.json() == {"status": "ok"}
+    robots = client.get("/robots.txt")
+    assert robots.status_code == 200 and "Disallow: /t/" in robots.content.decode()
