@@ -20,6 +20,7 @@ from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, gallery_template, 
 from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import ContactList, Segment
 from sendethic.api import Conflict
+from stats.links import clean_utm
 
 
 def _errors(error: services.CampaignError) -> ValidationError:
@@ -141,6 +142,12 @@ class EmailCampaignSerializer(serializers.ModelSerializer):
         help_text="Start the content from a gallery template (slug); replaces `html`.",
     )
     stats = serializers.SerializerMethodField()
+    utm_parameters = serializers.DictField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        help_text="Added to every web link: utm_source, utm_medium, utm_campaign, utm_term, "
+        "utm_content (a parameter already in a link wins).",
+    )
 
     class Meta:
         model = EmailCampaign
@@ -163,6 +170,12 @@ class EmailCampaignSerializer(serializers.ModelSerializer):
             .values_list("status", "n")
         )
         return {value: counts.get(value, 0) for value in Message.Status.values}
+
+    def validate_utm_parameters(self, value):
+        try:
+            return clean_utm(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
 
     def validate_gallery_template(self, slug):
         try:

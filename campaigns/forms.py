@@ -26,8 +26,20 @@ class CampaignForm(forms.ModelForm):
             "excluded_segments": _("Except the segments"),
         }
 
+    utm_source = forms.CharField(label="utm_source", max_length=200, required=False)
+    utm_medium = forms.CharField(label="utm_medium", max_length=200, required=False)
+    utm_campaign = forms.CharField(
+        label="utm_campaign",
+        max_length=200,
+        required=False,
+        help_text=_("Added to every web link of the email, for your web analytics."),
+    )
+    UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
+
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in self.UTM_FIELDS:
+            self.fields[name].initial = (self.instance.utm_parameters or {}).get(name, "")
         self.fields["sender"].queryset = SenderAddress.objects.filter(account=account)
         for name in ("lists", "excluded_lists"):
             self.fields[name].queryset = ContactList.objects.filter(account=account)
@@ -39,6 +51,14 @@ class CampaignForm(forms.ModelForm):
             'Merge tags: {{ first_name }}, {{ fields.key }}, {{ first_name | default:"…" }}; '
             "the unsubscribe link {{ unsubscribe_url }} is required."
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        utm = dict(self.instance.utm_parameters or {})  # utm_term/utm_content set by the API stay
+        for name in self.UTM_FIELDS:
+            utm[name] = cleaned.pop(name, "").strip()
+        cleaned["utm_parameters"] = {key: value for key, value in utm.items() if value}
+        return cleaned
 
 
 class ScheduleForm(forms.Form):

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from stats.models import CampaignLink
 from stats.tokens import click_token, open_token
@@ -27,6 +28,26 @@ PIXEL_TAG = (
 # Only web links are tracked: mailto:, tel:, anchors and merge-tag links (the unsubscribe and
 # "view in browser" links, personalised URLs) are left as written.
 TRACKABLE = re.compile(r"^https?://[^\s{}]+$", re.IGNORECASE)
+
+
+def clean_utm(value) -> dict[str, str]:
+    """A campaign's UTM parameters: only the five standard keys, short plain strings."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(_('Give the UTM parameters as an object, e.g. {"utm_source": "news"}.'))
+    cleaned = {}
+    for key, item in value.items():
+        if key not in UTM_KEYS:
+            raise ValueError(
+                _("Unknown UTM parameter %(key)s (allowed: %(keys)s).")
+                % {"key": key, "keys": ", ".join(UTM_KEYS)}
+            )
+        if not isinstance(item, str) or len(item) > 200 or "\x00" in item:
+            raise ValueError(_("%(key)s must be text of at most 200 characters.") % {"key": key})
+        if item.strip():
+            cleaned[key] = item.strip()
+    return cleaned
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,34 @@ def test_hits_of_a_deleted_campaign_are_dropped(sent_campaign):
     campaign.delete()
     assert ingest_pending() == 1
     assert TrackingHit.objects.count() == 0 and EmailEvent.objects.count() == 0
+
+
+def test_utm_parameters_are_validated_by_the_api_and_kept_by_the_editor(
+    account, api_client, logged_in_client
+):
+    url = "/api/v1/campaigns/email/"
+    base = {"name": "N", "subject": "S", "html": "<p>x</p>"}
+    for bad in ([1, 2], {"utm_evil": "x"}, {"utm_source": "x" * 201}, {"utm_source": ["a"]}):
+        response = api_client.post(url, {**base, "utm_parameters": bad}, format="json")
+        assert response.status_code == 400, bad
+        assert "utm_parameters" in response.json()["fields"]
+    created = api_client.post(
+        url, {**base, "utm_parameters": {"utm_source": "news", "utm_term": "t"}}, format="json"
+    )
+    assert created.status_code == 201
+    pk = created.json()["id"]
+    page = logged_in_client.get(f"/email/{pk}/")
+    assert b'value="news"' in page.content
+    response = logged_in_client.post(
+        f"/email/{pk}/",
+        {"name": "N", "subject": "S", "html": "<p>x</p>", "utm_source": "",
+         "utm_medium": "email", "utm_campaign": "noel"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    from campaigns.models import EmailCampaign
+
+    assert EmailCampaign.objects.get(pk=pk).utm_parameters == {
+        "utm_medium": "email",
+        "utm_campaign": "noel",
+        "utm_term": "t",
+    }
