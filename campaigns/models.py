@@ -145,6 +145,10 @@ class Message(models.Model):
             # Status counts of a campaign's report and the segments' "received" conditions.
             models.Index(fields=["campaign", "status"], name="message_campaign_status"),
             models.Index(fields=["contact", "sent_at"], name="message_contact_sent"),
+            # ESP webhooks name a message by the ESP's id (stored in message_id).
+            models.Index(
+                fields=["message_id"], condition=~Q(message_id=""), name="message_by_esp_id"
+            ),
         ]
 
     def __str__(self):

@@ -23,14 +23,14 @@ from campaigns.pacing import account_rate, wait_for_send_slot
 from contacts.models import (
     SENDABLE_STATUSES,
     Channel,
-    ConsentRecord,
     Contact,
     ListMembership,
     Suppression,
 )
 from contacts.segments.functions import Sha256Hex
 from contacts.segments.selectors import segment_contacts
-from contacts.services.consent import ConsentProof, consent_change, suppression_add
+from contacts.services.consent import suppression_add
+from stats.bounces import verp_address
 
 logger = logging.getLogger(__name__)
 
@@ -226,14 +226,18 @@ def send_batch(campaign_id: int) -> int:
                     payload = rendering.mime_bytes(prepared, message, rendered)
                     if dkim_key is not None:
                         payload = sign(payload, dkim_key)
-                    backend.connection.sendmail(envelope_from, [message.email], payload)
+                    # VERP: a bounce that quotes nothing of the message still names it.
+                    return_path = verp_address(message.pk) or envelope_from
+                    backend.connection.sendmail(return_path, [message.email], payload)
                     message_id = rendered.headers["Message-ID"]
                 else:
                     email = rendering.build_email(
                         prepared, message, values, preheader=campaign.preheader
                     )
                     backend.send_messages([email])
-                    message_id = email.extra_headers["Message-ID"]
+                    # The ESP's own id when it gives one (its webhooks report that id).
+                    status = getattr(email, "anymail_status", None)
+                    message_id = (status and status.message_id) or email.extra_headers["Message-ID"]
             except smtplib.SMTPRecipientsRefused as error:
                 code, reason = next(iter(error.recipients.values()))
                 _outcome_refused(campaign, message, code, reason)
@@ -301,20 +305,3 @@ def recover_expired_leases(now=None) -> int:
     now = now or timezone.now()
     expired = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=now - lease())
     return expired.update(status=Message.Status.QUEUED)
-
-
-def unsubscribe_by_message(*, message: Message, ip_address, user_agent: str) -> None:
-    """The recipient's unsubscribe link or one-click POST: final, recorded with its proof."""
-    if message.contact is None:
-        return
-    consent_change(
-        contact=message.contact,
-        channel=Channel.EMAIL,
-        status="unsubscribed",
-        proof=ConsentProof(
-            source=ConsentRecord.Source.UNSUBSCRIBE,
-            ip_address=ip_address,
-            user_agent=user_agent,
-            form=f"campaign #{message.campaign_id}",
-        ),
-    )

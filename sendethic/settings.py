@@ -232,6 +232,11 @@ else:
 # An ESP instead of SMTP: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend, with its settings
 # as JSON in ANYMAIL, e.g. ANYMAIL='{"MAILGUN_API_KEY": "...", "MAILGUN_SENDER_DOMAIN": "..."}'.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821
+# The ESP reports bounces and complaints to /anymail/<esp>/tracking/ (Mandrill: /anymail/mandrill/);
+# anymail refuses unsigned calls, so the same JSON holds the ESP's webhook key, e.g.
+# "MAILGUN_WEBHOOK_SIGNING_KEY", or "MANDRILL_WEBHOOK_KEY" (plus "MANDRILL_WEBHOOK_URL", the public
+# URL Mandrill signs, when a proxy hides it); for ESPs that only offer basic auth,
+# "WEBHOOK_SECRET": "user:password", also written in the webhook URL given to the ESP.
 ANYMAIL = env.json("ANYMAIL", default={})
 DKIM_ENCRYPTION_KEY = env.str("DKIM_ENCRYPTION_KEY", default="")
 # Messages per second per account, unless the account has its own SendingPolicy.
