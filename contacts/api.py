@@ -793,7 +793,10 @@ RULES_SCHEMA = {
         "Fields: built-in columns (email, mobile, salutation, first_name, last_name, birth_date, "
         "zip_code, city, country, company, created_at), `fields.<key>` for custom fields, "
         "`email_status`, `sms_status` (op in / not_in, value: list of statuses), `list` (op "
-        "in_list / not_in_list, value: list id), `suppressed` (op is_true / is_false). "
+        "in_list / not_in_list, value: list id), `suppressed` (op is_true / is_false), "
+        "`email_activity` (op received, not_received, opened, not_opened, clicked, not_clicked, "
+        'received_not_opened; value `{"campaign": id or null, "days": 1-3660 or null}`: null '
+        "is any campaign, any time; opens and clicks by machines never count). "
         "Operators by type — text, email, url, phone: eq, neq, contains, not_contains, "
         "starts_with, ends_with, in, is_empty, is_not_empty (case-insensitive); number, decimal: "
         "eq, neq, gt, gte, lt, lte, between ([low, high]), is_empty, is_not_empty; date, "

@@ -535,13 +535,18 @@ def _builder_catalog(account) -> dict:
                 "choices": choices,
             }
         )
+    operator_labels = {op: str(label) for op, label in OPERATOR_LABELS.items()}
     for name, registered in REGISTRY.items():
-        fields.append({"name": name, "label": registered.label or name, "type": name})
+        entry = {"name": name, "label": str(registered.label or name), "type": name}
+        if registered.builder is not None:
+            entry.update(registered.builder(account))
+        fields.append(entry)
+        operator_labels.update({op: str(label) for op, label in registered.operator_labels.items()})
     return {
         "fields": fields,
         "operators": {kind: list(ops) for kind, ops in OPERATORS_BY_TYPE.items()}
         | {name: list(registered.operators) for name, registered in REGISTRY.items()},
-        "operator_labels": {op: str(label) for op, label in OPERATOR_LABELS.items()},
+        "operator_labels": operator_labels,
         "valueless": sorted(VALUELESS_OPS),
         "day_counts": sorted(DAY_COUNT_OPS),
         "lists": [[item.pk, item.name] for item in selectors.lists_of(account)],

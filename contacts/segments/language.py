@@ -96,6 +96,8 @@ class RegisteredCondition:
     validate: Callable  # (account, op, value) -> cleaned value; raises InvalidValue
     compile: Callable  # (account, op, value, today, now) -> Q
     label: str = ""
+    operator_labels: dict[str, str] = field(default_factory=dict)  # for the segment builder
+    builder: Callable | None = None  # (account) -> extra keys of the builder's field entry
 
 
 REGISTRY: dict[str, RegisteredCondition] = {}
@@ -170,7 +172,10 @@ def clean_condition(node: dict, catalog: FieldCatalog, account) -> dict:
     if field_name in REGISTRY:
         registered = REGISTRY[field_name]
         if op not in registered.operators:
-            raise InvalidValue(_("operator “%(op)s” is not valid here") % {"op": op})
+            raise InvalidValue(
+                _("operator “%(op)s” is not valid for a %(type)s field; use one of: %(ops)s")
+                % {"op": op, "type": field_name, "ops": ", ".join(registered.operators)}
+            )
         return {"field": field_name, "op": op, "value": registered.validate(account, op, value)}
     spec = catalog.specs.get(field_name)
     if spec is None:

@@ -52,6 +52,7 @@
   }
 
   function defaultValue(field, op) {
+    if (field.editor === "activity") return { campaign: null, days: null };
     if (valueless.has(op)) return undefined;
     if (dayCounts.has(op)) return 30;
     if (op === "between") return ["", ""];
@@ -72,9 +73,45 @@
     return "text";
   }
 
+  // Email activity: a campaign (or any) and an optional number of days.
+  function activityEditor(condition, field, path) {
+    const value = condition.value && typeof condition.value === "object" ? condition.value : {};
+    condition.value = { campaign: value.campaign ?? null, days: value.days ?? null };
+    const campaigns = [["", field.any_campaign_label], ...field.campaigns];
+    const campaignSelect = select(campaigns, condition.value.campaign ?? "", {
+      "aria-label": field.campaign_label, name: `${path}-value`,
+      onchange: (event) => {
+        condition.value.campaign = event.target.value ? parseInt(event.target.value, 10) : null;
+        changed(false);
+      },
+    });
+    const days = element("input", {
+      type: "number", min: "1", step: "1", value: condition.value.days ?? "", placeholder: field.any_time_label,
+      "aria-label": field.days_label, title: field.days_label, name: `${path}-days`,
+      oninput: (event) => {
+        condition.value.days = event.target.value === "" ? null : parseInt(event.target.value, 10);
+        changed(false);
+      },
+    });
+    // Styled through the CSSOM (not a style attribute), which a strict CSP allows.
+    Object.assign(campaignSelect.style, { flex: "1 1 10rem", marginBottom: "0" });
+    Object.assign(days.style, { flex: "0 0 6rem", marginBottom: "0" });
+    const words = (text) => {
+      const node = element("span", { text: text });
+      node.style.whiteSpace = "nowrap";
+      return node;
+    };
+    const editor = element("span", { class: "between activity" }, [
+      campaignSelect, words(field.within_label), days, words(field.days_unit),
+    ]);
+    editor.style.flex = "2 1 24rem";
+    return editor;
+  }
+
   function valueEditor(condition, field, path) {
     const op = condition.op;
     const name = `${path}-value`;
+    if (field.editor === "activity") return activityEditor(condition, field, path);
     if (valueless.has(op)) return element("span");
     if (dayCounts.has(op)) {
       return element("input", {
@@ -138,7 +175,8 @@
       "aria-label": labels.labelOperator, name: `${path}-op`,
       onchange: (event) => {
         condition.op = event.target.value;
-        condition.value = defaultValue(field, condition.op);
+        // An activity condition keeps its campaign and days from one operator to the next.
+        if (field.editor !== "activity") condition.value = defaultValue(field, condition.op);
         changed(true);
       },
     });

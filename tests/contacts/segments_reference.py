@@ -9,17 +9,52 @@ Empty values: an empty built-in column is '' (or NULL for birth_date), an empty 
 absent key. Every comparison with an empty value is false, except the negative operators (neq,
 not_contains, none_of, not_in, not_in_list), which are the negation of their positive operator
 and therefore hold for empty values.
+
+Email activity (`email_activity`, registered by the statistics app) reads the contact's messages
+and events from an `Activity` snapshot; see `_email_activity` for its meaning.
 """
 
 import calendar
-from dataclasses import dataclass
-from datetime import date, timedelta
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from contacts.models import FieldType
 from contacts.segments.language import REGISTRY, FieldCatalog, FieldSpec
 
 TEXT_TYPES = {FieldType.TEXT, FieldType.EMAIL, FieldType.URL, FieldType.PHONE}
 NUMBER_TYPES = {FieldType.NUMBER, FieldType.DECIMAL}
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A campaign message to a contact (campaigns.models.Message)."""
+
+    pk: int
+    campaign: int
+    status: str
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    """Something done with a message (stats.models.EmailEvent); `machine` when a privacy proxy or
+    a scanner did it rather than the person."""
+
+    message: int
+    campaign: int
+    kind: str
+    occurred_at: datetime
+    machine: bool
+
+
+@dataclass(frozen=True)
+class Activity:
+    """The email activity of one account's contacts, by contact id."""
+
+    timezone: str = "UTC"
+    messages: dict[int, list[SentMessage]] = field(default_factory=dict)
+    events: dict[int, list[ActivityEvent]] = field(default_factory=dict)
 
 
 def evaluate(
@@ -30,16 +65,23 @@ def evaluate(
     list_members: dict[int, set[int]],
     suppressed: set[int],
     catalog: FieldCatalog | None = None,
+    activity: Activity | None = None,
 ) -> bool:
     """Whether `contact` is in the segment `rules` (a validated tree) on day `today`.
 
     `list_members` maps a list id to the ids of the contacts subscribed to it; `suppressed` is
     the ids of the contacts whose email or mobile is suppressed. `catalog` (the field types) is
-    read from the database when not given.
+    read from the database when not given. `activity` is the account's email activity (none
+    when not given).
     """
     if catalog is None:
         catalog = FieldCatalog.for_account(contact.account)
-    context = _Context(today=today, list_members=list_members, suppressed=suppressed)
+    context = _Context(
+        today=today,
+        list_members=list_members,
+        suppressed=suppressed,
+        activity=activity or Activity(),
+    )
     return _node(contact, rules, catalog, context)
 
 
@@ -48,6 +90,7 @@ class _Context:
     today: date
     list_members: dict[int, set[int]]
     suppressed: set[int]
+    activity: Activity
 
 
 def _node(contact, node: dict, catalog: FieldCatalog, context: _Context) -> bool:
@@ -60,6 +103,8 @@ def _node(contact, node: dict, catalog: FieldCatalog, context: _Context) -> bool
 
 def _condition(contact, node: dict, catalog: FieldCatalog, context: _Context) -> bool:
     name, op, value = node["field"], node["op"], node.get("value")
+    if name == "email_activity":
+        return _email_activity(contact, op, value, context)
     if name in REGISTRY:
         raise NotImplementedError(f"no reference semantics for registered condition {name!r}")
     spec = catalog.specs[name]
@@ -208,3 +253,62 @@ def _multichoice(op: str, current: list[str] | None, value: list[str]) -> bool:
         case "none_of":
             return not selected & set(value)
     raise ValueError(f"not a multichoice operator: {op}")
+
+
+def _email_activity(contact, op: str, value: dict, context: _Context) -> bool:
+    """`value` is {"campaign": id or None (any), "days": N or None (any time)}.
+
+    - A message was received when it was sent; a sandboxed one only counts when the rule names
+      its campaign. With `days`, it was sent within the last N days.
+    - Opened: the person (not a machine) opened or clicked in a message of the campaign (any
+      campaign), within the last N days. Clicked: the person clicked.
+    - Received but not opened: received at least one message in scope, and the person opened or
+      clicked in none of those.
+    - not_…: the negation.
+
+    "Within the last N days": on a calendar day of the account's time zone from today - N to today.
+    """
+    if op.startswith("not_"):
+        return not _email_activity(contact, op.removeprefix("not_"), value, context)
+    activity = context.activity
+    campaign, days = value["campaign"], value["days"]
+    zone = zoneinfo.ZoneInfo(activity.timezone)
+
+    def recent(moment: datetime | None) -> bool:
+        if days is None:
+            return True
+        if moment is None:
+            return False
+        return (
+            context.today - timedelta(days=days) <= moment.astimezone(zone).date() <= context.today
+        )
+
+    def counts_as_received(message: SentMessage) -> bool:
+        if campaign is None:
+            return message.status == "sent"
+        return message.campaign == campaign and message.status in {"sent", "sandboxed"}
+
+    received = [
+        message
+        for message in activity.messages.get(contact.pk, [])
+        if counts_as_received(message) and recent(message.sent_at)
+    ]
+    by_the_person = [
+        event
+        for event in activity.events.get(contact.pk, [])
+        if not event.machine and (campaign is None or event.campaign == campaign)
+    ]
+    opening = {"open", "click"}
+    match op:
+        case "received":
+            return bool(received)
+        case "opened":
+            return any(e.kind in opening and recent(e.occurred_at) for e in by_the_person)
+        case "clicked":
+            return any(e.kind == "click" and recent(e.occurred_at) for e in by_the_person)
+        case "received_not_opened":
+            received_ids = {message.pk for message in received}
+            return bool(received) and not any(
+                e.kind in opening and e.message in received_ids for e in by_the_person
+            )
+    raise ValueError(f"not an email activity operator: {op}")

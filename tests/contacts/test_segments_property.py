@@ -1,8 +1,9 @@
 """Segments: the SQL compiler selects exactly the contacts the plain-Python reference selects.
 
 Hypothesis draws a contact base (built-in columns, custom fields of every comparable type, list
-memberships, suppressions, empty values), then random rule trees over it, with comparison values
-often taken from the data so that rules are not trivially empty. Each tree is validated like a
+memberships, suppressions, empty values, campaign messages with their opens and clicks, by people
+or machines, around midnight in the account's time zone), then random rule trees over it, with
+comparison values often taken from the data so that rules are not trivially empty. Each tree is validated like a
 user's, compiled to SQL, and its result compared with `segments_reference.evaluate`.
 
 Letters are ASCII only: SQLite's case-insensitive comparisons fold ASCII letters only.
@@ -10,7 +11,9 @@ Letters are ASCII only: SQLite's case-insensitive comparisons fold ASCII letters
 
 import calendar
 import string
-from datetime import date, timedelta
+import zoneinfo
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +21,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
+from campaigns.models import EmailCampaign, Message
 from contacts.models import (
     ConsentStatus,
     Contact,
@@ -31,6 +35,7 @@ from contacts.segments.language import (
     DAY_COUNT_OPS,
     MAX_DAYS,
     OPERATORS_BY_TYPE,
+    REGISTRY,
     VALUELESS_OPS,
     FieldCatalog,
     anniversary_days,
@@ -38,7 +43,14 @@ from contacts.segments.language import (
 )
 from contacts.services.consent import suppression_add
 from contacts.services.fields import field_create
-from tests.contacts.segments_reference import anniversary_within, evaluate
+from stats.models import EmailEvent
+from tests.contacts.segments_reference import (
+    Activity,
+    ActivityEvent,
+    SentMessage,
+    anniversary_within,
+    evaluate,
+)
 from tests.factories import AccountFactory
 
 # Days around a year end and around 28 February, in non-leap (2025) and leap (2024) years.
@@ -69,6 +81,31 @@ ALNUM = string.ascii_letters + string.digits
 # Words that repeat, in several cases, so that rules compare equal values spelled differently.
 WORDS = ("Paris", "paris", "PARIS", "Lyon", "Martin", "martine", "Dupont", "DUPOND", "a1", "x")
 RULES_PER_EXAMPLE = 20
+# Zones whose calendar day differs from UTC's in either direction, and one with half hours.
+TIMEZONES = ("Europe/Paris", "America/New_York", "Pacific/Auckland", "Asia/Kolkata", "UTC")
+CAMPAIGNS = 3
+MESSAGE_STATUSES = [
+    Message.Status.SENT,
+    Message.Status.SENT,
+    Message.Status.SENT,
+    Message.Status.SANDBOXED,
+    Message.Status.BOUNCED,
+    Message.Status.FAILED,
+    Message.Status.QUEUED,
+    Message.Status.CANCELLED,
+]
+EVENT_KINDS = [
+    *[EmailEvent.Kind.OPEN] * 3,
+    *[EmailEvent.Kind.CLICK] * 2,
+    EmailEvent.Kind.UNSUBSCRIBE,
+]
+MACHINE_REASONS = [
+    "",
+    "",
+    "",
+    EmailEvent.MachineReason.PRIVACY_PROXY,
+    EmailEvent.MachineReason.SCANNER,
+]
 MAX_GROUP_DEPTH = 3
 
 # No shrinking: each example builds a contact base, so shrinking a failure takes minutes (it
@@ -147,6 +184,28 @@ def _custom_values(today: date):
     ).map(lambda values: {key: value for key, value in values.items() if value is not None})
 
 
+def _moments():
+    """(days after today, hour, minute) in the account's zone: mostly recent, often at midnight's
+    edges, sometimes tomorrow (later than any "last N days")."""
+    days = st.one_of(st.integers(-40, 0), st.integers(-40, 1), st.integers(-800, 0))
+    clock = st.one_of(
+        st.sampled_from([(0, 0), (0, 1), (23, 59), (12, 0)]),
+        st.tuples(st.integers(0, 23), st.integers(0, 59)),
+    )
+    return st.tuples(days, clock).map(lambda pair: (pair[0], *pair[1]))
+
+
+def _mail():
+    """Messages of the account's campaigns (at most one per campaign), each with its events."""
+    event = st.tuples(st.sampled_from(EVENT_KINDS), st.sampled_from(MACHINE_REASONS), _moments())
+    message = st.tuples(st.sampled_from(MESSAGE_STATUSES), _moments(), st.lists(event, max_size=3))
+    per_campaign = [
+        st.one_of(st.none(), message.map(lambda drawn, number=number: (number, *drawn)))
+        for number in range(CAMPAIGNS)
+    ]
+    return st.tuples(*per_campaign).map(lambda drawn: [item for item in drawn if item])
+
+
 def _people(today: date):
     person = st.fixed_dictionaries(
         {
@@ -164,6 +223,7 @@ def _people(today: date):
             "lists": st.tuples(*[st.sampled_from([None, "subscribed", "unsubscribed"])] * 2),
             "suppress_email": st.sampled_from([False, False, False, True]),
             "suppress_mobile": st.sampled_from([False, False, False, True]),
+            "mail": _mail(),
         }
     )
     return st.lists(person, min_size=15, max_size=30)
@@ -172,8 +232,16 @@ def _people(today: date):
 class Base:
     """One account's contact base, and what the reference needs to know about it."""
 
-    def __init__(self, today: date, people: list[dict]):
-        self.account = AccountFactory()
+    def __init__(self, today: date, people: list[dict], timezone: str = "Europe/Paris"):
+        self.today = today
+        self.account = AccountFactory(timezone=timezone)
+        self.campaigns = [
+            EmailCampaign.objects.create(
+                account=self.account, name=f"Campaign {number}", subject="Hello"
+            ).pk
+            for number in range(CAMPAIGNS)
+        ]
+        messages, events = [], []
         for key, (field_type, choices) in CUSTOM_FIELDS.items():
             field_create(
                 account=self.account, key=key, label=key.title(), type=field_type, choices=choices
@@ -218,8 +286,32 @@ class Base:
                     reason="unsubscribed",
                 )
                 suppressed_mobiles.add(person["mobile"])
+            for campaign, status, sent, happenings in person.get("mail", ()):
+                message = Message(
+                    campaign_id=self.campaigns[campaign],
+                    contact=contact,
+                    email=email or f"former{index}@example.net",
+                    status=status,
+                    sent_at=None if status in {"queued", "cancelled"} else self.moment(sent),
+                )
+                messages.append(message)
+                events += [
+                    EmailEvent(
+                        account=self.account,
+                        campaign_id=message.campaign_id,
+                        message=message,
+                        contact=contact,
+                        kind=kind,
+                        machine_reason=machine_reason,
+                        occurred_at=self.moment(moment),
+                    )
+                    for kind, machine_reason, moment in happenings
+                ]
+        Message.objects.bulk_create(messages)
+        EmailEvent.objects.bulk_create(events)
         # Read back, so that the reference sees what the database holds.
         self.contacts = list(Contact.objects.filter(account=self.account).order_by("pk"))
+        self.activity = self._read_activity()
         self.suppressed = {
             contact.pk
             for contact in self.contacts
@@ -229,9 +321,39 @@ class Base:
         self._add_another_account()
         self.catalog = FieldCatalog.for_account(self.account)
 
+    def moment(self, when: tuple[int, int, int]) -> datetime:
+        days, hour, minute = when
+        day = self.today + timedelta(days=days)
+        zone = zoneinfo.ZoneInfo(self.account.timezone)
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+
+    def _read_activity(self) -> Activity:
+        messages, events = defaultdict(list), defaultdict(list)
+        for message in Message.objects.filter(campaign__account=self.account):
+            messages[message.contact_id].append(
+                SentMessage(message.pk, message.campaign_id, message.status, message.sent_at)
+            )
+        for row in EmailEvent.objects.filter(account=self.account):
+            events[row.contact_id].append(
+                ActivityEvent(
+                    row.message_id, row.campaign_id, row.kind, row.occurred_at, row.is_machine
+                )
+            )
+        return Activity(self.account.timezone, dict(messages), dict(events))
+
+    def activity_days(self) -> list[int]:
+        """How many days ago (in the account's zone) each message was sent or event happened."""
+        zone = zoneinfo.ZoneInfo(self.account.timezone)
+        moments = [m.sent_at for found in self.activity.messages.values() for m in found]
+        moments += [e.occurred_at for found in self.activity.events.values() for e in found]
+        return sorted(
+            {(self.today - moment.astimezone(zone).date()).days for moment in moments if moment}
+        )
+
     def _add_another_account(self):
-        """A twin of the first contact in another account, where its email is suppressed: no
-        rule may select the twin, nor count the other account's suppression here."""
+        """A twin of the first contact in another account, where its email is suppressed and
+        which opened and clicked that account's campaign: no rule may select the twin, nor count
+        the other account's suppression or activity here."""
         first = self.contacts[0]
         other = AccountFactory()
         twin = Contact.objects.create(
@@ -250,6 +372,23 @@ class Base:
             suppression_add(account=other, channel="email", address=first.email, reason="erased")
         other_list = ContactList.objects.create(account=other, name="Other list")
         ListMembership.objects.create(contact_list=other_list, contact=twin)
+        theirs = EmailCampaign.objects.create(account=other, name="Theirs", subject="Hello")
+        message = Message.objects.create(
+            campaign=theirs,
+            contact=twin,
+            email=first.email or "twin@example.net",
+            status=Message.Status.SENT,
+            sent_at=self.moment((-1, 12, 0)),
+        )
+        for kind in (EmailEvent.Kind.OPEN, EmailEvent.Kind.CLICK):
+            EmailEvent.objects.create(
+                account=other,
+                campaign=theirs,
+                message=message,
+                contact=twin,
+                kind=kind,
+                occurred_at=self.moment((0, 0, 0)),
+            )
 
     def values(self, name: str) -> list:
         """The non-empty values of a field in the base."""
@@ -277,6 +416,7 @@ class Base:
                 list_members=self.list_members,
                 suppressed=self.suppressed,
                 catalog=self.catalog,
+                activity=self.activity,
             )
         }
 
@@ -388,7 +528,30 @@ def _value_strategy(base: Base, name: str, field_type: str, op: str, today: date
     raise AssertionError(f"no values for {field_type}")
 
 
+def _activity_values(base: Base):
+    """`{"campaign", "days"}`, either key sometimes left out; often a day count that puts a
+    message or an event on the edge of the window."""
+    edges = [days + shift for days in base.activity_days() for shift in (-1, 0, 1)]
+    edges = [days for days in edges if 1 <= days <= MAX_DAYS]
+    days = st.one_of(
+        st.none(),
+        st.integers(1, 45),
+        st.sampled_from([1, 2, 7, 30, 365, 800, MAX_DAYS]),
+        *([st.sampled_from(edges)] * 2 if edges else []),
+    )
+    value = st.fixed_dictionaries(
+        {},
+        optional={
+            "campaign": st.one_of(st.none(), st.sampled_from(base.campaigns)),
+            "days": days,
+        },
+    )
+    return st.one_of(value, value, value, st.none())
+
+
 def _condition(base: Base, name: str, op: str, today: date):
+    if name == "email_activity":
+        return _activity_values(base).map(lambda value: {"field": name, "op": op, "value": value})
     field_type = base.catalog.specs[name].type
     if op in VALUELESS_OPS:
         return st.just({"field": name, "op": op})
@@ -409,7 +572,15 @@ FIELD_KINDS = (
     ("email_status", "sms_status"),
     ("list",),
     ("suppressed",),
+    ("email_activity",),
+    ("email_activity",),
 )
+
+
+def _operators(base: Base, name: str) -> tuple[str, ...]:
+    if name in REGISTRY:
+        return REGISTRY[name].operators
+    return OPERATORS_BY_TYPE[base.catalog.specs[name].type]
 
 
 def _conditions(base: Base, today: date):
@@ -417,7 +588,7 @@ def _conditions(base: Base, today: date):
         st.sampled_from(FIELD_KINDS)
         .flatmap(st.sampled_from)
         .flatmap(
-            lambda name: st.sampled_from(OPERATORS_BY_TYPE[base.catalog.specs[name].type]).flatmap(
+            lambda name: st.sampled_from(_operators(base, name)).flatmap(
                 lambda op: _condition(base, name, op, today)
             )
         )
@@ -454,6 +625,8 @@ def _describe(base: Base, pks: set[int]) -> str:
             extra = {
                 "lists": [pk for pk, members in base.list_members.items() if contact.pk in members],
                 "suppressed": contact.pk in base.suppressed,
+                "messages": base.activity.messages.get(contact.pk, []),
+                "events": base.activity.events.get(contact.pk, []),
             }
             lines.append(f"  #{contact.pk}: {columns} fields={contact.fields} {extra}")
     return "\n".join(lines)
@@ -482,11 +655,12 @@ def _share(selected: set[int], base: Base) -> str:
 @given(data=st.data())
 def test_sql_segment_is_the_reference_segment(data):
     today = data.draw(st.sampled_from(TODAYS), label="today")
+    zone = data.draw(st.sampled_from(TIMEZONES), label="timezone")
     people = data.draw(_people(today), label="people")
     # A savepoint per example: a database error in one leaves the test's transaction usable
     # (PostgreSQL aborts a transaction on error) and is reported as itself.
     with transaction.atomic():
-        base = Base(today, people)
+        base = Base(today, people, timezone=zone)
         trees = _rule_trees(_conditions(base, today))
         for number in range(RULES_PER_EXAMPLE):
             rules = data.draw(trees, label=f"rules {number}")
@@ -494,7 +668,8 @@ def test_sql_segment_is_the_reference_segment(data):
             # Each condition alone first: a wrong operator is then reported by itself.
             for leaf in _leaves(cleaned):
                 selected = _check(base, {"all": [leaf]}, today)
-                field_type = base.catalog.specs[leaf["field"]].type
+                name = leaf["field"]
+                field_type = name if name in REGISTRY else base.catalog.specs[name].type
                 event(f"{field_type} {leaf['op']} selects {_share(selected, base)}")
             selected = _check(base, cleaned, today)
             event(f"a rule selects {_share(selected, base)} of the contacts")
@@ -507,7 +682,7 @@ def _check(base: Base, rules: dict, today: date) -> set[int]:
 
     assert len(selected) == len(set(selected)), f"duplicate contacts for {rules}"
     assert set(selected) == expected, (
-        f"rules {rules} on {today}\n"
+        f"rules {rules} on {today} in {base.account.timezone}\n"
         f"selected by SQL only:\n{_describe(base, set(selected) - expected)}\n"
         f"selected by the reference only:\n{_describe(base, expected - set(selected))}"
     )

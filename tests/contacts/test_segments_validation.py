@@ -2,13 +2,17 @@
 and a good one comes back with its values normalised."""
 
 import pytest
+from django.db.models import Q
 from django.utils import translation
 
 from contacts.models import ContactList
+from contacts.normalization import InvalidValue
 from contacts.segments.language import (
     MAX_CONDITIONS,
     MAX_DEPTH,
+    REGISTRY,
     FieldCatalog,
+    RegisteredCondition,
     SegmentRuleError,
     validate_rules,
 )
@@ -295,6 +299,33 @@ def test_a_list_of_another_account_is_refused(account, contact_list):
     assert errors_of(account, rules) == {"all[0]": f"no such list: {other_list.pk}"}
     rules = {"all": [{"field": "list", "op": "in_list", "value": contact_list.pk}]}
     assert validate(account, rules) == rules
+
+
+def test_a_registered_condition_checks_its_operator_and_value(account, monkeypatch):
+    # given: a condition another app registers (the statistics app registers email activity,
+    # tested in tests/stats/test_segments_activity.py)
+    def clean(account, op, value):
+        if value != "often":
+            raise InvalidValue("how often?")
+        return value.upper()
+
+    visits = RegisteredCondition(
+        operators=("visited", "not_visited"), validate=clean, compile=lambda *args: Q()
+    )
+    monkeypatch.setitem(REGISTRY, "shop_visits", visits)
+
+    # then
+    rules = {"all": [{"field": "shop_visits", "op": "visited", "value": "often"}]}
+    assert validate(account, rules) == {
+        "all": [{"field": "shop_visits", "op": "visited", "value": "OFTEN"}]
+    }
+    rules = {"any": [CITY_IS_PARIS, {"field": "shop_visits", "op": "bought", "value": "often"}]}
+    assert errors_of(account, rules) == {
+        "any[1]": "operator “bought” is not valid for a shop_visits field; use one of: "
+        "visited, not_visited"
+    }
+    rules = {"all": [{"all": [{"field": "shop_visits", "op": "not_visited", "value": 3}]}]}
+    assert errors_of(account, rules) == {"all[0].all[0]": "how often?"}
 
 
 # --- Normalised values ----------------------------------------------------------------------
