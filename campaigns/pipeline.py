@@ -140,7 +140,7 @@ def campaign_pause(*, campaign: EmailCampaign) -> bool:
 def campaign_resume(*, campaign: EmailCampaign) -> bool:
     resumed = EmailCampaign.objects.filter(
         pk=campaign.pk, status=EmailCampaign.Status.PAUSED
-    ).update(status=EmailCampaign.Status.RUNNING)
+    ).update(status=EmailCampaign.Status.RUNNING, pause_reason="")
     if resumed:
         transaction.on_commit(lambda: _enqueue_sends(campaign.pk))
     return bool(resumed)

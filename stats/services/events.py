@@ -89,10 +89,11 @@ def record_bounce(
         counter.refresh_from_db()
         if counter.count >= settings.SOFT_BOUNCE_LIMIT:
             permanent = True
-            diagnostic = _("%(count)d soft bounces in a row; last: %(diagnostic)s") % {
-                "count": counter.count,
-                "diagnostic": diagnostic,
-            }
+            with translation.override(account.language or settings.LANGUAGE_CODE):
+                diagnostic = _("%(count)d soft bounces in a row; last: %(diagnostic)s") % {
+                    "count": counter.count,
+                    "diagnostic": diagnostic,
+                }
     # Decided after the streak is counted: the bounce that ends it is recorded as the hard one.
     kind = EmailEvent.Kind.HARD_BOUNCE if permanent else EmailEvent.Kind.SOFT_BOUNCE
     event = _event(message, kind, occurred_at=occurred_at, source=source, detail=diagnostic)
@@ -172,15 +173,16 @@ def pause_if_complaint_rate_exceeded(campaign: EmailCampaign) -> bool:
     threshold = settings.COMPLAINT_RATE_PAUSE_THRESHOLD
     if sent < settings.COMPLAINT_PAUSE_MIN_SENT or complaints <= threshold * sent:
         return False
-    reason = _(
-        "Paused automatically: %(complaints)d complaints for %(sent)d messages sent "
-        "(%(rate).2f %%, above the %(threshold).2f %% limit)."
-    ) % {
-        "complaints": complaints,
-        "sent": sent,
-        "rate": 100 * complaints / sent,
-        "threshold": 100 * threshold,
-    }
+    with translation.override(campaign.account.language or settings.LANGUAGE_CODE):
+        reason = _(
+            "Paused automatically: %(complaints)d complaints for %(sent)d messages sent "
+            "(%(rate).2f %%, above the %(threshold).2f %% limit)."
+        ) % {
+            "complaints": complaints,
+            "sent": sent,
+            "rate": 100 * complaints / sent,
+            "threshold": 100 * threshold,
+        }
     paused = EmailCampaign.objects.filter(
         pk=campaign.pk, status=EmailCampaign.Status.RUNNING
     ).update(status=EmailCampaign.Status.PAUSED, pause_reason=reason[:300])

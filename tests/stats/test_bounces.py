@@ -372,7 +372,7 @@ def test_soft_bounces_in_a_row_become_a_hard_bounce(bounce_address, settings, ac
     assert "hard bounces 1, soft bounces 0" in output and "already recorded 2" in output
     last = EmailEvent.objects.get(message=messages[2])
     assert last.kind == EmailEvent.Kind.HARD_BOUNCE
-    assert last.detail.startswith("3 soft bounces in a row")
+    assert last.detail.startswith("3 ") and last.detail.endswith("4.2.2 Mailbox full")
     messages[2].refresh_from_db()
     assert messages[2].status == Message.Status.BOUNCED
     assert Suppression.objects.get(account=account).reason == Suppression.Reason.HARD_BOUNCE
@@ -473,7 +473,8 @@ def test_a_campaign_whose_complaint_rate_passes_the_threshold_pauses_and_warns_t
     assert "complaints 1" in output
     campaign = EmailCampaign.objects.get(pk=messages[0].campaign_id)
     assert campaign.status == EmailCampaign.Status.PAUSED
-    assert "1 complaints for 10 messages" in campaign.pause_reason
+    # Written in the account's language (French by default).
+    assert "1 plaintes pour 10 messages envoyés" in campaign.pause_reason
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [owner.email]
     assert "Promo" in mailoutbox[0].subject
