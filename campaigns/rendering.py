@@ -5,14 +5,13 @@ import binascii
 import re
 import secrets
 from dataclasses import dataclass
-from email.header import Header
 from email.utils import formatdate, make_msgid
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import sanitize_address
-from django.urls import reverse
 from django.utils.html import strip_tags
 from premailer import Premailer
 
@@ -112,12 +111,13 @@ def render_message(
     prepared: PreparedCampaign, message: Message, values: dict[str, str], *, preheader: str
 ) -> RenderedMessage:
     token = unsubscribe_token(message)
-    unsubscribe_url = settings.PUBLIC_BASE_URL + reverse("campaigns:unsubscribe", args=[token])
+    base = settings.PUBLIC_BASE_URL
+    unsubscribe_url = base + token.join(links.url_around_token("campaigns:unsubscribe"))
     values = {
         **values,
         "preheader": preheader,
         "unsubscribe_url": unsubscribe_url,
-        "view_in_browser_url": settings.PUBLIC_BASE_URL + reverse("campaigns:mirror", args=[token]),
+        "view_in_browser_url": base + token.join(links.url_around_token("campaigns:mirror")),
     }
 
     def personalised(text: str, *, escape: bool) -> str:
@@ -169,8 +169,32 @@ def _quoted_printable(text: str) -> bytes:
     return binascii.b2a_qp(lines, istext=True).replace(b"\n", b"\r\n")
 
 
+ENCODED_WORD_BYTES = 45  # base64 of 45 bytes + "=?utf-8?b?" + "?=" fits a 75-character word
+
+
 def _header(value: str) -> str:
-    return value if value.isascii() else Header(value, "utf-8").encode(linesep="\r\n")
+    """An unstructured header value (the subject): as is when ASCII, else RFC 2047 base64
+    encoded words cut between characters, folded. The email package's Header did the same at
+    a tenth of the pipeline's time."""
+    if value.isascii():
+        return value
+    words, chunk = [], b""
+    for character in value:
+        encoded = character.encode()
+        if len(chunk) + len(encoded) > ENCODED_WORD_BYTES:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return "\r\n ".join(
+        f"=?utf-8?b?{binascii.b2a_base64(w, newline=False).decode()}?=" for w in words
+    )
+
+
+@lru_cache(maxsize=1024)
+def _address(value: str) -> str:
+    # Sender and reply-to are the same for every message of a campaign: encoded once.
+    return sanitize_address(value, "utf-8")
 
 
 def mime_bytes(prepared: PreparedCampaign, message: Message, rendered: RenderedMessage) -> bytes:
@@ -181,8 +205,10 @@ def mime_bytes(prepared: PreparedCampaign, message: Message, rendered: RenderedM
     """
     boundary = f"=_sendethic_{message.pk}_{secrets.token_hex(8)}"
     headers = {
-        "From": sanitize_address(prepared.from_email, "utf-8"),
-        "To": sanitize_address(message.email, "utf-8"),
+        "From": _address(prepared.from_email),
+        # A recipient is a bare address, checked on import: only an internationalised one
+        # needs encoding.
+        "To": message.email if message.email.isascii() else _address(message.email),
         "Subject": _header(rendered.subject),
         "Date": formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
         **rendered.headers,
@@ -190,7 +216,7 @@ def mime_bytes(prepared: PreparedCampaign, message: Message, rendered: RenderedM
         "Content-Type": f'multipart/alternative; boundary="{boundary}"',
     }
     if prepared.reply_to:
-        headers["Reply-To"] = ", ".join(sanitize_address(a, "utf-8") for a in prepared.reply_to)
+        headers["Reply-To"] = ", ".join(_address(a) for a in prepared.reply_to)
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode()
     parts = []
     for subtype, content in (("plain", rendered.text), ("html", rendered.html)):

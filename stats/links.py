@@ -8,6 +8,7 @@ swaps placeholders for its own signed URLs, which is a single regular-expression
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -117,11 +118,21 @@ def personalise(
             ),
             text,
         )
-    click_prefix = base + reverse("tracking:click", args=["TOKEN"]).removesuffix("TOKEN")
+    click_prefix = base + url_around_token("tracking:click")[0]
     text = LINK_PLACEHOLDER.sub(
         lambda m: click_prefix + click_token(campaign_id, message_id, int(m.group(1))), text
     )
     if PIXEL_PLACEHOLDER in text:
-        pixel = base + reverse("tracking:open", args=[open_token(campaign_id, message_id)])
-        text = text.replace(PIXEL_PLACEHOLDER, pixel)
+        before, after = url_around_token("tracking:open")
+        text = text.replace(
+            PIXEL_PLACEHOLDER, base + before + open_token(campaign_id, message_id) + after
+        )
     return text
+
+
+@lru_cache(maxsize=16)
+def url_around_token(name: str) -> tuple[str, str]:
+    """The path of a one-token URL split around its token, once: reverse() for every link of
+    every message was a tenth of the send pipeline's time."""
+    before, _token, after = reverse(name, args=["TOKEN"]).partition("TOKEN")
+    return before, after

@@ -31,3 +31,18 @@ def test_direct_mime_bytes_round_trip_exactly():
     text = parsed.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert html.rstrip("\n") == rendered.html.replace("\r\n", "\n").rstrip("\n")
     assert text.rstrip("\n") == rendered.text.replace("\r\n", "\n").rstrip("\n")
+
+
+def test_long_non_ascii_subjects_are_encoded_words_that_parse_back():
+    import email
+    from email import policy
+
+    from campaigns.rendering import _header
+
+    for subject in ("Zoé, -50 % sur tout 🎉 jusqu'à dimanche " * 4, "é" * 120, "plain ASCII"):
+        encoded = _header(subject)
+        assert all(len(line) <= 78 for line in encoded.split("\r\n"))
+        parsed = email.message_from_bytes(
+            f"Subject: {encoded}\r\n\r\nbody".encode(), policy=policy.default
+        )
+        assert parsed["Subject"] == subject
