@@ -5,5 +5,6 @@ class StatsConfig(AppConfig):
     name = "stats"
 
     def ready(self):
-        # Email activity conditions for segments, and the ESP tracking webhook receivers.
-        from stats import segments, webhooks  # noqa: F401
+        # Email activity conditions for segments, the ESP tracking webhook receivers and the
+        # erasure of a contact's email history.
+        from stats import erasure, segments, webhooks  # noqa: F401

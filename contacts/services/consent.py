@@ -18,6 +18,7 @@ from contacts.models import (
     Suppression,
     address_hash,
 )
+from contacts.signals import contact_erased
 
 DOUBLE_OPTIN_SALT = "contacts.double-optin"
 DOUBLE_OPTIN_MAX_AGE = 7 * 24 * 3600
@@ -208,5 +209,6 @@ def contact_erase(*, contact: Contact, actor: str) -> None:
             ledger_record(
                 contact=contact, channel=channel, status=ConsentStatus.UNSUBSCRIBED, proof=proof
             ).save()
+    contact_erased.send(sender=Contact, contact=contact)
     # Ledger rows lose their link to the contact (SET NULL) but keep the hash, as proof.
     contact.delete()

@@ -249,3 +249,26 @@ def test_utm_parameters_are_validated_by_the_api_and_kept_by_the_editor(
         "utm_campaign": "noel",
         "utm_term": "t",
     }
+
+
+def test_erasing_a_contact_anonymises_their_messages_and_events(sent_campaign):
+    from contacts.services.consent import contact_erase
+
+    campaign, received = sent_campaign
+    clicks, opens, *_ = _paths(received["zoe@example.com"])
+    Client(HTTP_USER_AGENT=IPHONE, REMOTE_ADDR="203.0.113.9").get(opens[0])
+    ingest_pending()
+    Client(HTTP_USER_AGENT=IPHONE).get(clicks[0])  # not ingested yet
+    zoe = Contact.objects.get(email="zoe@example.com")
+    message_pk = Message.objects.get(contact=zoe).pk
+    contact_erase(contact=zoe, actor="test")
+
+    message = Message.objects.get(pk=message_pk)
+    assert message.email == f"erased.{message_pk}@invalid" and message.contact is None
+    event = EmailEvent.objects.get(message=message)
+    assert event.ip_address is None and event.user_agent == ""
+    assert not TrackingHit.objects.filter(message_id=message_pk).exists()
+    # the campaign's figures stay
+    assert CampaignStats.objects.get(campaign=campaign).opens_unique == 1
+    paul = Message.objects.get(campaign=campaign, email="paul@example.com")
+    assert paul.contact is not None
