@@ -22,11 +22,12 @@ def make_campaign(messages: int):
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.models import Account, Membership, User
+    from accounts.models import Membership, User
+    from accounts.services import account_create
     from campaigns.models import EmailCampaign
     from stats.models import CampaignActivity, CampaignClient, CampaignLink, CampaignStats
 
-    account = Account.objects.create(name="bench report")
+    account = account_create(name=f"bench report {time.time()}")
     user = User.objects.create_user(email=f"bench-report-{account.pk}@example.com", password=None)
     Membership.objects.create(user=user, account=account, role=Membership.Role.OWNER)
     started = timezone.now() - timedelta(days=30)

@@ -48,11 +48,11 @@ def make_campaign():
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.models import Account
+    from accounts.services import account_create
     from campaigns.models import EmailCampaign
     from stats.links import store_links
 
-    account = Account.objects.create(name="bench tracking")
+    account = account_create(name=f"bench tracking {time.time()}")
     campaign = EmailCampaign.objects.create(
         account=account, name="bench", subject="bench", html="<p>bench</p>",
         status=EmailCampaign.Status.FINISHED, started_at=timezone.now(),

@@ -69,7 +69,6 @@ MIDDLEWARE = [
     "sendethic.health.HealthCheckMiddleware",
     "sendethic.security.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "stats.tracking_views.TrackingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -272,3 +272,42 @@ def test_erasing_a_contact_anonymises_their_messages_and_events(sent_campaign):
     assert CampaignStats.objects.get(campaign=campaign).opens_unique == 1
     paul = Message.objects.get(campaign=campaign, email="paul@example.com")
     assert paul.contact is not None
+
+
+def _wsgi(path, method="GET", user_agent=OUTLOOK):
+    """Call the production WSGI application (the tracking layer in front of Django)."""
+    from wsgiref.util import setup_testing_defaults
+
+    from sendethic.wsgi import application
+
+    environ = {"PATH_INFO": path, "REQUEST_METHOD": method, "HTTP_USER_AGENT": user_agent,
+               "REMOTE_ADDR": "198.51.100.7", "HTTP_HOST": "testserver"}  # fmt: skip
+    setup_testing_defaults(environ)
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    answer["body"] = b"".join(application(environ, start_response))
+    return answer
+
+
+def test_the_wsgi_layer_answers_tracking_paths_like_the_views(sent_campaign):
+    campaign, received = sent_campaign
+    clicks, opens, *_ = _paths(received["zoe@example.com"])
+    click = _wsgi(clicks[0])
+    assert click["status"] == "302 Found"
+    assert click["headers"]["Location"].startswith("https://shop.example.com/soldes?x=1&y=2")
+    assert "no-store" in click["headers"]["Cache-Control"]
+    pixel = _wsgi(opens[0])
+    assert pixel["status"] == "200 OK" and pixel["body"].startswith(b"GIF89a")
+    assert _wsgi(opens[0], method="HEAD")["body"] == b""
+    for forged in (clicks[0][:-2] + "zz", opens[0].replace(".gif", "x.gif"), "/t/c/1.2.3:x"):
+        assert _wsgi(forged)["status"] == "404 Not Found"
+    hits = list(TrackingHit.objects.order_by("id").values_list("kind", "ip_address", "method"))
+    assert hits == [("c", "198.51.100.7", "GET"), ("o", "198.51.100.7", "GET"),
+                    ("o", "198.51.100.7", "HEAD")]  # fmt: skip
+    # everything else is Django's
+    assert _wsgi("/robots.txt")["status"].startswith("200")
+    assert _wsgi(clicks[0], method="POST")["status"].startswith("405")
+    assert _wsgi("/t/unknown")["status"].startswith("404")
