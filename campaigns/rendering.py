@@ -65,7 +65,24 @@ def text_from_html(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+PREPARED_CACHE_SIZE = 8
+_prepared: dict[tuple, PreparedCampaign] = {}
+
+
 def prepare(campaign: EmailCampaign) -> PreparedCampaign:
+    """The campaign ready for per-recipient rendering. Kept per process while the campaign is
+    unchanged, so CSS is inlined once per campaign and worker, not once per batch."""
+    key = (campaign.pk, campaign.updated_at, campaign.started_at, campaign.sender_id)
+    if campaign.pk is None or campaign.started_at is None:
+        return _prepare(campaign)  # a draft being previewed changes from one call to the next
+    if key not in _prepared:
+        if len(_prepared) >= PREPARED_CACHE_SIZE:
+            _prepared.pop(next(iter(_prepared)))
+        _prepared[key] = _prepare(campaign)
+    return _prepared[key]
+
+
+def _prepare(campaign: EmailCampaign) -> PreparedCampaign:
     sender = campaign.sender
     from_email = f"{sender.name} <{sender.email}>" if sender else settings.DEFAULT_FROM_EMAIL
     domain = (sender.email if sender else "localhost").rsplit("@", 1)[-1]
