@@ -10,6 +10,7 @@ urlpatterns = [
     path("senders/verify/<str:token>/", views.sender_verify, name="sender_verify"),
     path("", views.campaign_list_page, name="list"),
     path("new/", views.gallery_page, name="gallery"),
+    path("templates/<int:pk>/delete/", views.template_delete_page, name="template_delete"),
     path("<int:pk>/", views.campaign_edit_page, name="edit"),
     path("<int:pk>/audience-count/", views.campaign_audience_count, name="audience_count"),
     path("<int:pk>/preview/", views.campaign_preview_page, name="preview"),

@@ -25,7 +25,7 @@ from campaigns.gallery import (
     render_mjml,
     template_source,
 )
-from campaigns.models import DkimKey, EmailCampaign, Message, SenderAddress
+from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import Contact, ContactList, ListMembership, Segment
 from stats.services.events import record_unsubscribe
 
@@ -122,16 +122,21 @@ def campaign_list_page(request):
 @account_required
 def gallery_page(request):
     if request.method == "POST":
+        own = request.POST.get("account_template", "")
         slug = request.POST.get("template", "")
-        try:
-            html = render_mjml(template_source(slug)) if slug else ""
-            template = gallery_template(slug) if slug else None
-        except KeyError as error:
-            raise Http404 from error
+        if own:
+            saved = get_for_account_or_404(EmailTemplate, request.account, pk=own)
+            name, html = saved.name, saved.html
+        else:
+            try:
+                html = render_mjml(template_source(slug)) if slug else ""
+                name = gallery_template(slug).name if slug else _("New campaign")
+            except KeyError as error:
+                raise Http404 from error
         campaign = services.campaign_create(
             account=request.account,
             data={
-                "name": template.name if template else _("New campaign"),
+                "name": name,
                 "subject": "",
                 "html": html,
                 "sender": SenderAddress.objects.filter(
@@ -140,8 +145,22 @@ def gallery_page(request):
             },
         )
         return redirect("campaigns:edit", pk=campaign.pk)
-    context = {"templates": gallery(), "universes": UNIVERSES, "objectives": OBJECTIVES}
+    context = {
+        "templates": gallery(),
+        "universes": UNIVERSES,
+        "objectives": OBJECTIVES,
+        "account_templates": EmailTemplate.objects.filter(account=request.account),
+    }
     return render(request, "campaigns/gallery.html", context)
+
+
+@account_required
+@require_POST
+def template_delete_page(request, pk):
+    template = get_for_account_or_404(EmailTemplate, request.account, pk=pk)
+    template.delete()
+    messages.success(request, _("Template deleted."))
+    return redirect("campaigns:gallery")
 
 
 def _editor_context(request, campaign, form):
@@ -242,6 +261,12 @@ def campaign_action_page(request, pk, action):
                 campaign=campaign, recipients=form.cleaned_data["recipients"]
             )
             messages.success(request, _("%(n)d test emails sent.") % {"n": sent})
+        elif action == "save-template":
+            if not campaign.html.strip():
+                raise services.CampaignError({"html": _("The campaign has no content.")})
+            name = request.POST.get("template_name", "").strip()[:200] or campaign.name
+            services.template_save(account=request.account, name=name, source=campaign.html)
+            messages.success(request, _("Saved in your templates as “%(name)s”.") % {"name": name})
         elif action in {"pause", "resume", "cancel"}:
             change = {
                 "pause": pipeline.campaign_pause,
