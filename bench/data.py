@@ -2,6 +2,7 @@
 
 import io
 import json
+import resource
 
 COLUMNS = (
     "account_id, key, email, mobile, salutation, first_name, last_name, birth_date, zip_code, "
@@ -65,3 +66,13 @@ def delete_bench_account(account) -> None:
         cursor.execute("DELETE FROM contacts_consentrecord WHERE account_id = %s", [account.pk])
         cursor.execute("DELETE FROM contacts_contact WHERE account_id = %s", [account.pk])
     account.delete()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: that survives fork + exec, so
+    a worker spawned by a benchmark holding big data would report the parent's peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

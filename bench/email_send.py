@@ -12,14 +12,13 @@ An SMTP sink (aiosmtpd, its own process) listens on loopback. In the same run:
 
 import argparse
 import multiprocessing
-import resource
 import smtplib
 import socket
 import subprocess
 import sys
 import time
 
-from bench.data import add_all_to_list, copy_contacts, delete_bench_account
+from bench.data import add_all_to_list, copy_contacts, delete_bench_account, peak_rss_mb
 from bench.import_contacts import setup_django
 
 
@@ -99,6 +98,7 @@ def _worker(campaign_id: int, port: int, results) -> None:
 
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
     os.environ["EMAIL_SEND_RATE_PER_ACCOUNT"] = "1000000"  # measure the pipeline, not the pace
+    os.environ["DEBUG"] = "false"  # as a production worker: no query log
     setup_django()
     from campaigns.pipeline import send_batch
 
@@ -113,7 +113,7 @@ def _worker(campaign_id: int, port: int, results) -> None:
         {
             "seconds": time.perf_counter() - started,
             "sent": sent,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": peak_rss_mb(),
         }
     )
 

@@ -4,7 +4,11 @@ Generates a CSV of N rows × 10 columns (7 built-in fields, 3 custom: number, de
 in the same run:
 - baseline: PostgreSQL `COPY` of that file into a bare table of text columns;
 - the real import (sniff, mapping, `import_run` as the Celery task runs it) in a fresh worker
-  process, whose peak RSS is read from the kernel.
+  process, whose peak RSS is read from the kernel; `--paths fast python` also times the
+  row-by-row Python path that SQLite uses, on the same file.
+
+Peak RSS is the worker's VmHWM. Its ru_maxrss is not: it survives fork + exec, so it starts at
+the benchmark process's own size (which holds the uploaded file), and grew with the file.
 
     DATABASE_URL=postgres://... python -m bench.import_contacts [--rows 1000000 100000]
 """
@@ -18,6 +22,8 @@ import resource
 import tempfile
 import time
 from pathlib import Path
+
+from bench.data import peak_rss_mb
 
 HEADER = [
     "E-mail", "Prénom", "Nom", "Téléphone portable", "Code postal", "Ville", "Date de naissance",
@@ -100,20 +106,23 @@ def _prepare_import(path: Path, account_name: str) -> int:
     return contact_import.pk
 
 
-def _worker(import_id: int, results) -> None:
+def _worker(import_id: int, results, path: str = "fast") -> None:
     """Runs in a fresh process, like a Celery worker: its peak RSS is the figure we report."""
     setup_django()
-    from contacts.services.imports import import_run
+    from contacts.services import imports
 
+    if path == "python":
+        imports.FAST_IMPORT_VENDORS = frozenset()
     started = time.perf_counter()
-    done = import_run(import_id=import_id)
+    done = imports.import_run(import_id=import_id)
     results.put(
         {
             "seconds": time.perf_counter() - started,
             "rows": done.processed_rows,
             "created": done.created_count,
             "errors": done.error_count,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": peak_rss_mb(),
+            "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
     )
 
@@ -126,7 +135,7 @@ def _cleanup(import_id: int) -> None:
     contact_import.account.delete()
 
 
-def run(rows_list: list[int]) -> list[dict]:
+def run(rows_list: list[int], paths: tuple[str, ...] = ("fast",)) -> list[dict]:
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -140,46 +149,55 @@ def run(rows_list: list[int]) -> list[dict]:
             generate_csv(path, rows)
             size_mb = path.stat().st_size / 1e6
             copy_seconds = copy_baseline(path)
-            import_id = _prepare_import(path, f"bench {rows} {time.time()}")
-            connection.close()
-            queue = context.Queue()
-            process = context.Process(target=_worker, args=(import_id, queue))
-            process.start()
-            outcome = queue.get()
-            process.join()
-            rate = outcome["rows"] / outcome["seconds"]
-            copy_rate = rows / copy_seconds
-            result = {
-                "rows": rows,
-                "file_mb": round(size_mb, 1),
-                "copy_s": round(copy_seconds, 2),
-                "copy_rows_per_s": round(copy_rate),
-                "import_s": round(outcome["seconds"], 2),
-                "import_rows_per_s": round(rate),
-                "ratio_to_copy": round(rate / copy_rate, 3),
-                "worker_peak_rss_mb": round(outcome["peak_rss_mb"], 1),
-                "created": outcome["created"],
-                "errors": outcome["errors"],
-            }
-            results.append(result)
-            print(
-                f"{rows:>9} rows ({size_mb:.0f} MB): COPY {copy_seconds:6.2f} s "
-                f"({copy_rate:,.0f} rows/s) | import {outcome['seconds']:7.2f} s "
-                f"({rate:,.0f} rows/s) | ratio {rate / copy_rate:.3f} | worker peak RSS "
-                f"{outcome['peak_rss_mb']:.0f} MB | created {outcome['created']}, "
-                f"errors {outcome['errors']}",
-                flush=True,
-            )
-            _cleanup(import_id)
+            for import_path in paths:
+                import_id = _prepare_import(path, f"bench {rows} {time.time()}")
+                connection.close()
+                queue = context.Queue()
+                process = context.Process(target=_worker, args=(import_id, queue, import_path))
+                process.start()
+                outcome = queue.get()
+                process.join()
+                rate = outcome["rows"] / outcome["seconds"]
+                copy_rate = rows / copy_seconds
+                result = {
+                    "rows": rows,
+                    "path": import_path,
+                    "file_mb": round(size_mb, 1),
+                    "copy_s": round(copy_seconds, 2),
+                    "copy_rows_per_s": round(copy_rate),
+                    "import_s": round(outcome["seconds"], 2),
+                    "import_rows_per_s": round(rate),
+                    "ratio_to_copy": round(rate / copy_rate, 3),
+                    "worker_peak_rss_mb": round(outcome["peak_rss_mb"], 1),
+                    "worker_ru_maxrss_mb": round(outcome["ru_maxrss_mb"], 1),
+                    "created": outcome["created"],
+                    "errors": outcome["errors"],
+                }
+                results.append(result)
+                print(
+                    f"{rows:>9} rows ({size_mb:.0f} MB), {import_path:>6} path: COPY "
+                    f"{copy_seconds:6.2f} s "
+                    f"({copy_rate:,.0f} rows/s) | import {outcome['seconds']:7.2f} s "
+                    f"({rate:,.0f} rows/s) | ratio {rate / copy_rate:.3f} | worker peak RSS "
+                    f"{outcome['peak_rss_mb']:.0f} MB (ru_maxrss {outcome['ru_maxrss_mb']:.0f}) | "
+                    f"created {outcome['created']}, "
+                    f"errors {outcome['errors']}",
+                    flush=True,
+                )
+                _cleanup(import_id)
     return results
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--paths", nargs="+", choices=["fast", "python"], default=["fast"],
+        help="import paths to time: fast (PostgreSQL's default) and/or python (SQLite's)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     setup_django()
-    run(args.rows)
+    run(args.rows, tuple(args.paths))
 
 
 if __name__ == "__main__":

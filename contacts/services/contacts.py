@@ -180,6 +180,13 @@ def _bulk_upsert(
             hashes[Channel.EMAIL].add(address_hash(item.clean.builtins["email"]))
         if item.clean.builtins.get("mobile"):
             hashes[Channel.SMS].add(address_hash(item.clean.builtins["mobile"]))
+    # A row may leave out an address the contact already has: a consent asked for that channel
+    # applies to the stored address, so its suppression must be known too.
+    for contact in found.values():
+        for channel in (Channel.EMAIL, Channel.SMS):
+            stored = channel_address(contact, channel)
+            if stored:
+                hashes[channel].add(address_hash(stored))
     suppressed = {
         channel: suppressed_hashes(account, channel, channel_hashes) if channel_hashes else set()
         for channel, channel_hashes in hashes.items()

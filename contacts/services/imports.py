@@ -2,7 +2,8 @@
 
 The file is read row by row and written 1,000 contacts at a time, so memory stays flat whatever
 its size. A bad row is reported (row number, column, reason) in a downloadable CSV; good rows
-are kept.
+are kept. On PostgreSQL the same import runs set-based, ~6× faster (import_fast.py), with the
+same results; this module's row-by-row path serves SQLite.
 """
 
 import csv
@@ -12,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from django.core.files import File
-from django.db import reset_queries, transaction
+from django.db import connection, reset_queries, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -78,7 +79,7 @@ def import_create(*, account: Account, uploaded_file, actor=None) -> ContactImpo
     return contact_import
 
 
-def _file_info(contact_import: ContactImport) -> FileInfo:
+def import_file_info(contact_import: ContactImport) -> FileInfo:
     return FileInfo(
         format=contact_import.format,
         encoding=contact_import.encoding or None,
@@ -161,7 +162,7 @@ def import_start(*, contact_import: ContactImport) -> ContactImport:
     return contact_import
 
 
-def _row_data(cells: list[str], mapping: list[str | None]) -> dict:
+def row_data(cells: list[str], mapping: list[str | None]) -> dict:
     data: dict = {}
     custom: dict = {}
     for value, key in zip(cells, mapping, strict=False):
@@ -176,7 +177,7 @@ def _row_data(cells: list[str], mapping: list[str | None]) -> dict:
     return data
 
 
-class _ErrorReport:
+class ErrorReport:
     """Rejected rows, streamed to a temporary CSV, attached to the import at the end."""
 
     def __init__(self, header: list[str]):
@@ -225,22 +226,31 @@ def import_run(*, import_id: int) -> ContactImport | None:
     return ContactImport.objects.get(pk=import_id)
 
 
+# Vendors whose imports take the set-based path of contacts/services/import_fast.py; the others
+# (the embedded SQLite) clean and write every row in Python. Tests empty it to compare both paths.
+FAST_IMPORT_VENDORS = frozenset({"postgresql"})
+
+
 def _run(contact_import: ContactImport) -> None:
-    account = contact_import.account
-    info = _file_info(contact_import)
-    path = contact_import.file.path
-    total = count_data_rows(path, info)
-    ContactImport.objects.filter(pk=contact_import.pk).update(total_rows=total)
-    header, mapping = contact_import.header, contact_import.mapping
-    column_of = {key: header[index] for index, key in enumerate(mapping) if key}
-    cleaner = ContactCleaner(account)
-    proof = ConsentProof(
+    if connection.vendor in FAST_IMPORT_VENDORS:
+        from contacts.services.import_fast import import_rows_fast  # it builds on this module
+
+        import_rows_fast(contact_import)
+    else:
+        _run_python(contact_import)
+
+
+def import_proof(contact_import: ContactImport) -> ConsentProof:
+    return ConsentProof(
         source=ConsentRecord.Source.IMPORT,
         wording=contact_import.consent_wording,
         form=f"import #{contact_import.pk}: {contact_import.original_name}",
         actor=str(contact_import.created_by or ""),
     )
-    defaults = {
+
+
+def import_default_statuses(contact_import: ContactImport) -> dict[str, str]:
+    return {
         channel: status
         for channel, status in (
             (Channel.EMAIL, contact_import.email_status),
@@ -248,8 +258,51 @@ def _run(contact_import: ContactImport) -> None:
         )
         if status != ConsentStatus.NONE
     }
+
+
+def row_refusal(cells: list[str], header: list[str]) -> str | None:
+    """Why a row is refused before cleaning, or None."""
+    if len(cells) > len(header) and any(cells[len(header) :]):
+        # Extra cells usually mean a shifted row: writing it could put values in wrong fields.
+        return _("this row has %(got)d cells, the header has %(expected)d") % {
+            "got": len(cells),
+            "expected": len(header),
+        }
+    return None
+
+
+def report_row_errors(
+    report: ErrorReport, row_number: int, errors: dict, cells: list[str], column_of: dict
+) -> None:
+    for field_name, reason in errors.items():
+        column = column_of.get(field_name.removeprefix("fields."), field_name)
+        report.add(row_number, column, reason, cells)
+
+
+def import_finish(contact_import: ContactImport, processed: int, report: ErrorReport) -> None:
+    report.attach(contact_import)
+    ContactImport.objects.filter(pk=contact_import.pk).update(
+        status=ContactImport.Status.DONE,
+        processed_rows=processed,
+        error_count=report.count,
+        error_report=contact_import.error_report.name or "",
+        finished_at=timezone.now(),
+    )
+
+
+def _run_python(contact_import: ContactImport) -> None:
+    account = contact_import.account
+    info = import_file_info(contact_import)
+    path = contact_import.file.path
+    total = count_data_rows(path, info)
+    ContactImport.objects.filter(pk=contact_import.pk).update(total_rows=total)
+    header, mapping = contact_import.header, contact_import.mapping
+    column_of = {key: header[index] for index, key in enumerate(mapping) if key}
+    cleaner = ContactCleaner(account)
+    proof = import_proof(contact_import)
+    defaults = import_default_statuses(contact_import)
     counts = {"created": 0, "updated": 0, "skipped": 0}
-    report = _ErrorReport(header)
+    report = ErrorReport(header)
     processed = 0
     # (row number, cells, reason the row is refused before cleaning, or None)
     chunk: list[tuple[int, list[str], str | None]] = []
@@ -261,7 +314,7 @@ def _run(contact_import: ContactImport) -> None:
         ]
         outcomes = contacts_bulk_upsert(
             account=account,
-            rows=[_row_data(cells, mapping) for cells, _index in writable],
+            rows=[row_data(cells, mapping) for cells, _index in writable],
             policy=contact_import.duplicate_policy,
             proof=proof,
             default_statuses=defaults,
@@ -278,9 +331,7 @@ def _run(contact_import: ContactImport) -> None:
                 continue
             outcome = outcome_at[index]
             if outcome.status == "error":
-                for field_name, reason in outcome.errors.items():
-                    column = column_of.get(field_name.removeprefix("fields."), field_name)
-                    report.add(row_number, column, reason, cells)
+                report_row_errors(report, row_number, outcome.errors, cells, column_of)
             else:
                 counts[outcome.status] += 1
         processed += len(chunk)
@@ -297,26 +348,12 @@ def _run(contact_import: ContactImport) -> None:
         )
 
     for row_number, cells in iter_rows(path, info):
-        refusal = None
-        if len(cells) > len(header) and any(cells[len(header) :]):
-            # Extra cells usually mean a shifted row: writing it could put values in wrong fields.
-            refusal = _("this row has %(got)d cells, the header has %(expected)d") % {
-                "got": len(cells),
-                "expected": len(header),
-            }
-        chunk.append((row_number, cells, refusal))
+        chunk.append((row_number, cells, row_refusal(cells, header)))
         if len(chunk) >= CHUNK_ROWS:
             flush()
     if chunk:
         flush()
-    report.attach(contact_import)
-    ContactImport.objects.filter(pk=contact_import.pk).update(
-        status=ContactImport.Status.DONE,
-        processed_rows=processed,
-        error_count=report.count,
-        error_report=contact_import.error_report.name or "",
-        finished_at=timezone.now(),
-    )
+    import_finish(contact_import, processed, report)
 
 
 def import_error_report(contact_import: ContactImport) -> io.BufferedReader | None:
