@@ -27,18 +27,18 @@ SMTP_STATUS = re.compile(r"(?<![\d.])([245])(?:\d\d[ -]|\.\d{1,3}\.\d{1,3}(?![\d
 # An ESP that refuses to send because the address bounced before or does not exist says the
 # same as a hard bounce; its other refusals (its own policy, sandbox limits) say nothing.
 UNDELIVERABLE_REJECTIONS = {RejectReason.BOUNCED, RejectReason.INVALID}
+RECORDED_EVENTS = {
+    EventType.BOUNCED,
+    EventType.REJECTED,
+    EventType.COMPLAINED,
+    EventType.UNSUBSCRIBED,
+}
 
 
 @receiver(tracking, dispatch_uid="stats.webhooks.tracking_event_record")
 def tracking_event_record(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
     source = f"webhook:{esp_name.lower()}"[:30]
-    recordable = {
-        EventType.BOUNCED,
-        EventType.REJECTED,
-        EventType.COMPLAINED,
-        EventType.UNSUBSCRIBED,
-    }
-    if event.event_type not in recordable:
+    if event.event_type not in RECORDED_EVENTS:
         # Deferred: the ESP is still retrying and reports the final outcome later. Failed: the
         # ESP could not send (its own error), which says nothing about the recipient.
         return

@@ -18,7 +18,6 @@ from campaigns.models import EmailCampaign, Message
 from contacts.models import (
     Channel,
     ConsentRecord,
-    Contact,
     ListMembership,
     Suppression,
     address_hash,
@@ -57,6 +56,26 @@ def _already(message: Message, kind: str) -> bool:
     return EmailEvent.objects.filter(message=message, kind=kind).exists()
 
 
+def _locked(message: Message) -> Message:
+    """The message, locked (only its own row) until the transaction ends, so the same report
+    arriving twice at once is recorded once; with what every recorder reads."""
+    return (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("campaign__account", "contact")
+        .get(pk=message.pk)
+    )
+
+
+def _unsubscribe_contact(message: Message, proof: ConsentProof) -> bool:
+    """Opt the message's contact out of email with its proof; False if there is no one left to
+    opt out (erased contact, or one without an address)."""
+    contact = message.contact
+    if contact is None or not contact.email:
+        return False
+    consent_change(contact=contact, channel=Channel.EMAIL, status="unsubscribed", proof=proof)
+    return True
+
+
 @transaction.atomic
 def record_bounce(
     *,
@@ -71,7 +90,7 @@ def record_bounce(
     A hard bounce suppresses the address; soft bounces are counted per address and become hard
     after settings.SOFT_BOUNCE_LIMIT in a row. The same report twice is recorded once.
     """
-    message = Message.objects.select_for_update().select_related("campaign").get(pk=message.pk)
+    message = _locked(message)
     account = message.campaign.account
     occurred_at = occurred_at or timezone.now()
     if _already(message, EmailEvent.Kind.HARD_BOUNCE) or (
@@ -128,7 +147,7 @@ def record_complaint(
 ) -> EmailEvent | None:
     """The recipient reported the message as spam: suppressed for good, counted, and the
     campaign pauses itself if its complaint rate passes the account's threshold."""
-    message = Message.objects.select_for_update().select_related("campaign").get(pk=message.pk)
+    message = _locked(message)
     if _already(message, EmailEvent.Kind.COMPLAINT):
         return None
     event = _event(
@@ -141,18 +160,12 @@ def record_complaint(
         address=message.email,
         reason=Suppression.Reason.COMPLAINT,
     )
-    if message.contact_id:
-        contact = Contact.objects.filter(pk=message.contact_id).first()
-        if contact is not None and contact.email:
-            consent_change(
-                contact=contact,
-                channel=Channel.EMAIL,
-                status="unsubscribed",
-                proof=ConsentProof(
-                    source=ConsentRecord.Source.BOUNCE,
-                    form=f"complaint, campaign #{message.campaign_id}",
-                ),
-            )
+    _unsubscribe_contact(
+        message,
+        ConsentProof(
+            source=ConsentRecord.Source.BOUNCE, form=f"complaint, campaign #{message.campaign_id}"
+        ),
+    )
     pause_if_complaint_rate_exceeded(message.campaign)
     return event
 
@@ -228,28 +241,23 @@ def record_unsubscribe(
 ) -> EmailEvent | None:
     """The recipient opted out: of all email (no `lists`, final: the address is suppressed) or
     of some of the account's lists only. Counted once per message."""
-    message = Message.objects.select_related("campaign", "contact").get(pk=message.pk)
-    contact = message.contact
-    if contact is not None and contact.email:
-        if lists:
+    message = _locked(message)
+    if lists:
+        if message.contact is not None:
             ListMembership.objects.filter(
-                contact=contact,
+                contact=message.contact,
                 contact_list__in=lists,
                 contact_list__account_id=message.campaign.account_id,
             ).update(status=ListMembership.Status.UNSUBSCRIBED, updated_at=timezone.now())
-        else:
-            consent_change(
-                contact=contact,
-                channel=Channel.EMAIL,
-                status="unsubscribed",
-                proof=ConsentProof(
-                    source=ConsentRecord.Source.UNSUBSCRIBE,
-                    ip_address=ip_address,
-                    user_agent=user_agent,
-                    form=f"campaign #{message.campaign_id} ({source})",
-                ),
-            )
-    elif not lists:
+    elif not _unsubscribe_contact(
+        message,
+        ConsentProof(
+            source=ConsentRecord.Source.UNSUBSCRIBE,
+            ip_address=ip_address,
+            user_agent=user_agent,
+            form=f"campaign #{message.campaign_id} ({source})",
+        ),
+    ):
         suppression_add(
             account=message.campaign.account,
             channel=Channel.EMAIL,

@@ -8,7 +8,6 @@ everything done, and no hit is counted twice.
 """
 
 from collections import Counter, defaultdict
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -194,13 +193,3 @@ def _set_first(messages: dict, firsts: dict, field: str) -> None:
         setattr(messages[pk], field, moment)
         changed.append(messages[pk])
     Message.objects.bulk_update(changed, [field], batch_size=500)
-
-
-def ingest_lag() -> timedelta | None:
-    """How old the oldest waiting hit is (for the health page and the benchmarks)."""
-    oldest = TrackingHit.objects.order_by("id").values_list("occurred_at", flat=True).first()
-    if oldest is None:
-        return None
-    from django.utils import timezone
-
-    return timezone.now() - oldest
