@@ -919,9 +919,9 @@ class SegmentViewSet(AccountObjectsViewSet):
         serializer = RulesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            contacts = segment_selectors.rules_contacts(
+            count = segment_selectors.rules_count(
                 request.account, serializer.validated_data["rules"]
             )
         except SegmentRuleError as error:
             raise _rule_errors(error) from error
-        return Response({"count": contacts.count()})
+        return Response({"count": count})

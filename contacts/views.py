@@ -634,7 +634,7 @@ def segment_preview_page(request):
     """The builder's live count, for rules being edited (JSON in, JSON out)."""
     try:
         rules = json.loads(request.body or b"{}").get("rules")
-        count = segment_selectors.rules_contacts(request.account, rules).count()
+        count = segment_selectors.rules_count(request.account, rules)
     except (json.JSONDecodeError, AttributeError):
         return JsonResponse({"errors": {"rules": _("The rules are not valid JSON.")}}, status=400)
     except SegmentRuleError as error:

@@ -8,8 +8,9 @@ as ISO text), so they compare by type on PostgreSQL and SQLite alike.
 import zoneinfo
 from datetime import date, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
+    DateField,
     Exists,
     F,
     FloatField,
@@ -30,6 +31,7 @@ from django.db.models.lookups import (
     IEndsWith,
     IExact,
     In,
+    IsNull,
     IStartsWith,
     LessThan,
     LessThanOrEqual,
@@ -38,8 +40,9 @@ from django.utils import timezone
 
 from accounts.models import Account
 from contacts.models import Channel, Contact, FieldType, ListMembership, Suppression
-from contacts.segments.functions import Sha256Hex
+from contacts.segments.functions import ArrayElement, Sha256Hex
 from contacts.segments.language import REGISTRY, FieldCatalog, FieldSpec, anniversary_days
+from contacts.typed_values import DATE_COLUMN, NUMBER_COLUMN
 
 NOTHING = Q(pk__in=[])
 # Not Q(): Django drops an empty Q when combining, so `x | Q()` would wrongly become `x`.
@@ -54,18 +57,39 @@ def account_today(account: Account) -> date:
 
 def segment_queryset(account: Account, rules: dict, *, today: date | None = None) -> QuerySet:
     """The contacts of `account` matching the (validated) rules."""
-    compiler = _Compiler(
-        account, FieldCatalog.for_account(account), today or account_today(account)
-    )
-    return Contact.objects.filter(account=account).filter(compiler.node(rules))
+    return _Compiler(account, today).queryset(rules)
+
+
+def count_matching(account: Account, rules: dict, *, today: date | None = None) -> int:
+    """How many contacts match the (validated) rules: the live count of the builder, the API
+    and the segment list."""
+    compiler = _Compiler(account, today)
+    queryset = compiler.queryset(rules)
+    if connection.vendor != "postgresql" or compiler.subqueries != {"list"}:
+        return queryset.count()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # List conditions are semi-joins of contacts with memberships. PostgreSQL has no
+        # statistics on the typed values' array elements, so it guesses that custom-field
+        # conditions keep a ninth of the contacts and hashes the wrong side, or loops over
+        # memberships, where reading both covering indexes in contact order and merging them
+        # is 2-3x faster at a million contacts. The data being in memory, an index page costs
+        # about what a sequential one does. (Other subqueries, e.g. activity, hash better.)
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
+        return queryset.count()
 
 
 class _Compiler:
-    def __init__(self, account: Account, catalog: FieldCatalog, today: date):
+    def __init__(self, account: Account, today: date | None = None):
         self.account = account
-        self.catalog = catalog
-        self.today = today
+        self.catalog = FieldCatalog.for_account(account)
+        self.today = today or account_today(account)
         self.tz = zoneinfo.ZoneInfo(account.timezone)
+        # Kinds of subquery the rules compiled to ("list", "activity", "suppressed", "choices").
+        self.subqueries: set[str] = set()
+
+    def queryset(self, rules: dict) -> QuerySet:
+        return Contact.objects.filter(account=self.account).filter(self.node(rules))
 
     def node(self, node: dict) -> Q:
         if "all" in node:
@@ -88,6 +112,7 @@ class _Compiler:
 
     def condition(self, field_name: str, op: str, value) -> Q:
         if field_name in REGISTRY:
+            self.subqueries.add("activity")
             now = timezone.now()
             return REGISTRY[field_name].compile(self.account, op, value, self.today, now)
         spec = self.catalog.specs[field_name]
@@ -95,6 +120,7 @@ class _Compiler:
             query = Q(**{f"{field_name}__in": value})
             return query if op == "in" else ~query
         if spec.type == "list":
+            self.subqueries.add("list")
             member = Exists(
                 ListMembership.objects.filter(
                     contact=OuterRef("pk"),
@@ -104,6 +130,7 @@ class _Compiler:
             )
             return Q(member) if op == "in_list" else ~Q(member)
         if spec.type == "suppressed":
+            self.subqueries.add("suppressed")
             return self._suppressed() if op == "is_true" else ~self._suppressed()
         if op in {"is_empty", "is_not_empty"}:
             empty = self._empty(spec)
@@ -124,7 +151,21 @@ class _Compiler:
 
     # --- helpers by type ------------------------------------------------------------------------
 
+    def _typed(self, spec: FieldSpec):
+        """The value's typed copy (contacts.typed_values), where PostgreSQL has one: compared
+        without reading the JSON, and found in the covering index alone."""
+        if spec.slot is None or connection.vendor != "postgresql":
+            return None
+        if spec.type in NUMBER_TYPES:
+            return ArrayElement(F(NUMBER_COLUMN), spec.slot, FloatField())
+        if spec.type == FieldType.DATE:
+            return ArrayElement(F(DATE_COLUMN), spec.slot, DateField())
+        return None
+
     def _empty(self, spec: FieldSpec) -> Q:
+        typed = self._typed(spec)
+        if typed is not None:
+            return Q(IsNull(typed, True))
         if spec.custom_key:
             # Empty custom values are never stored: an absent key is an empty field.
             return ~Q(fields__has_key=spec.custom_key)
@@ -154,7 +195,7 @@ class _Compiler:
         return query
 
     def _number(self, spec: FieldSpec, op: str, value) -> Q:
-        lhs = Cast(KT(f"fields__{spec.custom_key}"), FloatField())
+        lhs = self._typed(spec) or Cast(KT(f"fields__{spec.custom_key}"), FloatField())
         if op == "between":
             low, high = value
             return Q(GreaterThanOrEqual(lhs, float(low))) & Q(LessThanOrEqual(lhs, float(high)))
@@ -172,7 +213,10 @@ class _Compiler:
         return query
 
     def _date_expression(self, spec: FieldSpec):
-        """The field as an ISO 'YYYY-MM-DD' text (custom) or a date (columns)."""
+        """The field as a date (columns, typed copies) or an ISO 'YYYY-MM-DD' text (JSON)."""
+        typed = self._typed(spec)
+        if typed is not None:
+            return typed
         if spec.custom_key:
             return Substr(KT(f"fields__{spec.custom_key}"), 1, 10)
         if spec.column == "created_at":
@@ -181,7 +225,7 @@ class _Compiler:
 
     def _date_value(self, spec: FieldSpec, day: date | str):
         day = date.fromisoformat(day) if isinstance(day, str) else day
-        return day.isoformat() if spec.custom_key else day
+        return day.isoformat() if spec.custom_key and self._typed(spec) is None else day
 
     def _date(self, spec: FieldSpec, op: str, value) -> Q:
         if op == "anniversary_within_days":
@@ -228,6 +272,7 @@ class _Compiler:
         key = spec.custom_key
         table = Contact._meta.db_table
         choices = list(dict.fromkeys(value))
+        self.subqueries.add("choices")
         # Values travel as parameters; only the table name and operator come from this code.
         if connection.vendor == "postgresql":
             operator = "?&" if op == "all_of" else "?|"

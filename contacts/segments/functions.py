@@ -5,6 +5,15 @@ import hashlib
 from django.db.models import CharField, Func
 
 
+class ArrayElement(Func):
+    """`array[index]` on PostgreSQL (NULL past the end): a typed custom value (typed_values)."""
+
+    template = "(%(expressions)s)[%(index)d]"
+
+    def __init__(self, expression, index: int, output_field):
+        super().__init__(expression, index=int(index), output_field=output_field)
+
+
 class Sha256Hex(Func):
     """Hex SHA-256 of a text: how suppressed addresses are stored (contacts.models.address_hash)."""
 

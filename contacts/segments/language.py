@@ -86,6 +86,7 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     column: str | None = None  # a Contact column, or None for a custom field
     custom_key: str | None = None
+    slot: int | None = None  # position in Contact.number_values/date_values, if typed
 
 
 @dataclass
@@ -141,6 +142,7 @@ class FieldCatalog:
                 type=custom.type,
                 choices=tuple(custom.choices),
                 custom_key=custom.key,
+                slot=custom.slot,
             )
         for name, kind in SPECIAL_FIELDS.items():
             specs[name] = FieldSpec(name=name, type=kind)

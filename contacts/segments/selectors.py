@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Account
 from contacts.models import Segment
-from contacts.segments.compiler import segment_queryset
+from contacts.segments.compiler import count_matching, segment_queryset
 from contacts.segments.language import FieldCatalog, validate_rules
 
 COUNT_CACHE_SECONDS = 60
@@ -22,6 +22,12 @@ def rules_contacts(account: Account, rules) -> QuerySet:
     return segment_queryset(account, cleaned)
 
 
+def rules_count(account: Account, rules) -> int:
+    """The live count of rules (re-validated, as in rules_contacts)."""
+    cleaned = validate_rules(rules, FieldCatalog.for_account(account), account)
+    return count_matching(account, cleaned)
+
+
 def segment_contacts(segment: Segment) -> QuerySet:
     return rules_contacts(segment.account, segment.rules)
 
@@ -31,6 +37,6 @@ def segment_count(segment: Segment) -> int:
     key = f"segment-count:{segment.pk}:{segment.updated_at.timestamp()}"
     count = cache.get(key)
     if count is None:
-        count = segment_contacts(segment).count()
+        count = rules_count(segment.account, segment.rules)
         cache.set(key, count, COUNT_CACHE_SECONDS)
     return count

@@ -15,11 +15,12 @@ from psycopg2.extras import execute_values
 
 from contacts.models import ConsentRecord, Contact, address_hash
 from contacts.services.consent import channel_address, ledger_record
+from contacts.typed_values import TYPED_COLUMNS
 
 COLUMNS = [
     "account_id", "key", "email", "mobile", "salutation", "first_name", "last_name",
-    "birth_date", "zip_code", "city", "country", "company", "fields", "email_status",
-    "sms_status", "created_at", "updated_at",
+    "birth_date", "zip_code", "city", "country", "company", "fields", "number_values",
+    "date_values", "email_status", "sms_status", "created_at", "updated_at",
 ]  # fmt: skip
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -38,6 +39,10 @@ def _column_value(contact: Contact, column: str):
         return getattr(contact.mobile, "raw_input", "") if contact.mobile else ""
     if column == "birth_date":
         return contact.birth_date.isoformat() if contact.birth_date else None
+    if column in TYPED_COLUMNS:
+        return Contact._meta.get_field(column).get_db_prep_value(
+            getattr(contact, column), connection
+        )
     return getattr(contact, column)
 
 
@@ -79,7 +84,13 @@ def contacts_update(contacts: list[Contact], fields: list[str]) -> None:
         Contact.objects.bulk_update(contacts, fields, batch_size=1000)
         return
     table = Contact._meta.db_table
-    casts = {"birth_date": "date", "fields": "jsonb", "updated_at": "timestamptz"}
+    casts = {
+        "birth_date": "date",
+        "fields": "jsonb",
+        "number_values": "double precision[]",
+        "date_values": "date[]",
+        "updated_at": "timestamptz",
+    }
     assignments = ", ".join(
         f"{name} = v.{name}::{casts[name]}" if name in casts else f"{name} = v.{name}"
         for name in fields

@@ -37,6 +37,7 @@ from contacts.services.consent import (
     suppressed_hashes,
     suppression_add,
 )
+from contacts.typed_values import TYPED_COLUMNS
 
 STATUS_FIELDS = {Channel.EMAIL: "email_status", Channel.SMS: "sms_status"}
 MAX_BULK_ROWS = 1000
@@ -209,9 +210,10 @@ def _bulk_upsert(
         if is_new:
             contact = Contact(account=account, key=key, fields={})
         changed = _apply(contact, item.clean)
-        changed_fields = {name for name in item.clean.builtins if name in BUILTIN_FIELDS} | (
-            {"fields"} if item.clean.custom else set()
-        )
+        changed_fields = {name for name in item.clean.builtins if name in BUILTIN_FIELDS}
+        if item.clean.custom or is_new:
+            cleaner.layout.apply(contact)
+            changed_fields |= {"fields", *TYPED_COLUMNS}
         for channel, requested in item.statuses.items():
             address = channel_address(contact, channel)
             if not address:

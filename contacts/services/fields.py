@@ -9,6 +9,7 @@ from accounts.models import Account
 from contacts.cleaning import check_value_fits
 from contacts.models import BUILTIN_FIELDS, Contact, ContactField, FieldOrigin, FieldType
 from contacts.normalization import normalize_field_value
+from contacts.typed_values import MAX_SLOTS, STORAGE_OF_TYPE, free_slot, typed_values_refresh
 
 CHOICE_TYPES = {FieldType.CHOICE, FieldType.MULTICHOICE}
 MAX_REPORTED_MISFITS = 20
@@ -65,8 +66,27 @@ def field_create(
         choices=_clean_choices(type, choices),
     )
     field.full_clean()
+    field.slot = _slot_for(field, type)
     field.save()
     return field
+
+
+def _slot_for(field: ContactField, field_type: str) -> int | None:
+    """A free position in the typed array holding `field_type` values (None: JSON only)."""
+    column = STORAGE_OF_TYPE.get(field_type)
+    if column is None:
+        return None
+    # Two fields created at once must not get the same slot: serialise on the account row.
+    Account.objects.select_for_update().filter(pk=field.account_id).first()
+    slot = free_slot(field.account_id, column, exclude_field_id=field.pk)
+    if slot is None:
+        raise FieldError(
+            {
+                "type": _("an account can have at most %(count)d fields of this kind")
+                % {"count": MAX_SLOTS}
+            }
+        )
+    return slot
 
 
 @transaction.atomic
@@ -82,7 +102,14 @@ def field_update(
     new_choices = _clean_choices(new_type, choices if choices is not None else field.choices)
     if new_type != field.type or new_choices != field.choices:
         _convert_values(field, new_type, new_choices)
+        old_type = field.type
         field.type, field.choices = new_type, new_choices
+        if STORAGE_OF_TYPE.get(new_type) != STORAGE_OF_TYPE.get(old_type):
+            field.slot = _slot_for(field, new_type)
+        if new_type != old_type and (field.slot or STORAGE_OF_TYPE.get(old_type)):
+            field.save(update_fields=["type", "choices", "slot"])
+            # The converted values, in their (maybe new) array; the old slot is emptied.
+            typed_values_refresh(field.account_id, only_key=field.key)
     if label is not None:
         field.label = label.strip()
     field.full_clean()
@@ -123,17 +150,26 @@ def _convert_values(field: ContactField, new_type: str, new_choices: list[str]) 
 @transaction.atomic
 def field_delete(*, field: ContactField) -> None:
     """Deleting a field deletes its values from every contact, in one statement."""
+    column = STORAGE_OF_TYPE.get(field.type) if field.slot else None
     with connection.cursor() as cursor:
         table = Contact._meta.db_table
         if connection.vendor == "postgresql":
+            # Its slot in the typed array is emptied too, before another field may reuse it.
+            typed = f", {column}[{int(field.slot)}] = NULL" if column else ""
             cursor.execute(
-                f"UPDATE {table} SET fields = fields - %s WHERE account_id = %s AND fields ? %s",  # noqa: S608
+                f"UPDATE {table} SET fields = fields - %s{typed} "  # noqa: S608
+                "WHERE account_id = %s AND fields ? %s",
                 [field.key, field.account_id, field.key],
             )
         else:
             path = f'$."{field.key}"'  # the key is a validated [a-z0-9_] slug
+            typed = (
+                f", {column} = json_replace({column}, '$[{int(field.slot) - 1}]', NULL)"
+                if column
+                else ""
+            )
             cursor.execute(
-                f"UPDATE {table} SET fields = json_remove(fields, %s) "  # noqa: S608
+                f"UPDATE {table} SET fields = json_remove(fields, %s){typed} "  # noqa: S608
                 "WHERE account_id = %s AND json_type(fields, %s) IS NOT NULL",
                 [path, field.account_id, path],
             )

@@ -58,6 +58,7 @@ from contacts.services.imports import (
     row_data,
     row_refusal,
 )
+from contacts.typed_values import TYPED_COLUMNS
 
 # Rows cleaned and written per transaction (and per progress update); a multiple of CHUNK_ROWS
 # so that batches never cut a chunk.
@@ -384,15 +385,27 @@ class _FastImport:
         builtins = ", ".join(BUILTINS)
         compared = [*BUILTINS, "fields", "email_status", "sms_status"]
         needs_ids = bool(self.defaults) or self.contact_import.target_list_id is not None
+        layout = self.cleaner.layout
+
+        def typed(source: str) -> str:
+            # The typed copies of the custom values (contacts.typed_values), from the final JSON.
+            return ", ".join(layout.sql(column, source, "postgresql") for column in TYPED_COLUMNS)
+
         statements = [
             f"inserted AS (INSERT INTO {CONTACT} (account_id, key, {builtins}, fields, "
-            "email_status, sms_status, created_at, updated_at) "
-            f"SELECT %(account)s, key, {builtins}, fields, email_status, sms_status, statement_timestamp(), statement_timestamp() "
+            f"{', '.join(TYPED_COLUMNS)}, email_status, sms_status, created_at, updated_at) "
+            f"SELECT %(account)s, key, {builtins}, fields, {typed('fields')}, email_status, "
+            "sms_status, statement_timestamp(), statement_timestamp() "
             "FROM plan WHERE is_new AND NOT skipped ORDER BY first_ord"
             + (" RETURNING id, email, mobile, email_status, sms_status)" if needs_ids else ")"),
             # Only contacts with a change are written (and get a new updated_at).
             f"updated AS (UPDATE {CONTACT} AS t SET "
             + ", ".join(f"{name} = p.{name}" for name in compared)
+            + ", "
+            + ", ".join(
+                f"{column} = {layout.sql(column, 'p.fields', 'postgresql')}"
+                for column in TYPED_COLUMNS
+            )
             + ", updated_at = statement_timestamp() FROM plan AS p WHERE NOT p.is_new AND NOT p.skipped AND "
             f"t.id = p.contact_id AND ({', '.join(f't.{n}' for n in compared)}) "
             f"IS DISTINCT FROM ({', '.join(f'p.{n}' for n in compared)}))",

@@ -235,7 +235,8 @@ def snapshot(account, done, started, target) -> dict:
                 contact.key, contact.email, getattr(contact.mobile, "raw_input", "") or "",
                 contact.salutation, contact.first_name, contact.last_name, contact.birth_date,
                 contact.zip_code, contact.city, contact.country, contact.company,
-                json.dumps(contact.fields, sort_keys=True), contact.email_status,
+                json.dumps(contact.fields, sort_keys=True), contact.number_values,
+                contact.date_values, contact.email_status,
                 contact.sms_status, contact.updated_at >= started,
             )
         )  # fmt: skip
