@@ -182,6 +182,12 @@ class Contact(models.Model):
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
+def stored_mobile(contact: Contact) -> str:
+    """The contact's mobile as stored (E.164, or ""). Not bool() or str() of the PhoneNumber:
+    each validates the number again, at ~10 µs, which bulk writes pay per contact."""
+    return getattr(contact.mobile, "raw_input", None) or ""
+
+
 def address_hash(value: str) -> str:
     """SHA-256 of a normalised address: what suppression and the ledger keep after erasure."""
     return hashlib.sha256(value.encode()).hexdigest()

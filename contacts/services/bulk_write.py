@@ -8,12 +8,13 @@ embedded SQLite) keep the ORM path.
 
 import io
 import json
+from operator import attrgetter
 
 from django.db import connection
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
-from contacts.models import ConsentRecord, Contact, address_hash
+from contacts.models import ConsentRecord, Contact, address_hash, stored_mobile
 from contacts.services.consent import channel_address, ledger_record
 from contacts.typed_values import TYPED_COLUMNS
 
@@ -31,19 +32,33 @@ def _copy_text(value) -> str:
     return str(value).translate(_TEXT_ESCAPES)
 
 
+def _json(values: dict) -> str:
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def _iso_or_none(day) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _array_writer(column: str):
+    """The PostgreSQL array literal of a typed column (contacts.typed_values)."""
+    prepare = Contact._meta.get_field(column).get_db_prep_value
+    return lambda contact: prepare(getattr(contact, column), connection)
+
+
+# How a column's value is written, where it differs from the attribute as it is.
+_WRITERS = {
+    "fields": lambda contact: _json(contact.fields),
+    # The E.164 string the services set; str() would validate the number once more.
+    "mobile": stored_mobile,
+    "birth_date": lambda contact: _iso_or_none(contact.birth_date),
+    **{column: _array_writer(column) for column in TYPED_COLUMNS},
+}
+
+
 def _column_value(contact: Contact, column: str):
-    if column == "fields":
-        return json.dumps(contact.fields, ensure_ascii=False, separators=(",", ":"))
-    if column == "mobile":
-        # The E.164 string the services set; str() would validate the number once more.
-        return getattr(contact.mobile, "raw_input", "") if contact.mobile else ""
-    if column == "birth_date":
-        return contact.birth_date.isoformat() if contact.birth_date else None
-    if column in TYPED_COLUMNS:
-        return Contact._meta.get_field(column).get_db_prep_value(
-            getattr(contact, column), connection
-        )
-    return getattr(contact, column)
+    writer = _WRITERS.get(column)
+    return writer(contact) if writer else getattr(contact, column)
 
 
 def contacts_insert(contacts: list[Contact]) -> None:
@@ -55,9 +70,10 @@ def contacts_insert(contacts: list[Contact]) -> None:
         return
     now = timezone.now()
     buffer = io.StringIO()
+    getters = [_WRITERS.get(column) or attrgetter(column) for column in COLUMNS]
     for contact in contacts:
         contact.created_at = contact.updated_at = now
-        buffer.write("\t".join(_copy_text(_column_value(contact, c)) for c in COLUMNS))
+        buffer.write("\t".join([_copy_text(get(contact)) for get in getters]))
         buffer.write("\n")
     buffer.seek(0)
     table = Contact._meta.db_table

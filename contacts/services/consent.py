@@ -17,6 +17,7 @@ from contacts.models import (
     Contact,
     Suppression,
     address_hash,
+    stored_mobile,
 )
 from contacts.signals import contact_erased
 
@@ -40,8 +41,7 @@ class ConsentProof:
 def channel_address(contact: Contact, channel: str) -> str:
     if channel == Channel.EMAIL:
         return contact.email
-    # The E.164 text as stored; str() of a PhoneNumber would validate it again.
-    return getattr(contact.mobile, "raw_input", "") if contact.mobile else ""
+    return stored_mobile(contact)
 
 
 def suppressed_hashes(account: Account, channel: str, hashes) -> set[str]:

@@ -23,7 +23,9 @@ from contacts.models import (
     ListMembership,
     Suppression,
     address_hash,
+    stored_mobile,
 )
+from contacts.normalization import phone_number_from_e164
 from contacts.services.bulk_write import (
     consent_records_insert,
     contacts_insert,
@@ -87,7 +89,7 @@ def _requested_statuses(data: dict, defaults: dict[str, str]) -> tuple[dict[str,
 def _current(contact: Contact, name: str):
     if name == "mobile":
         # Compare E.164 strings: PhoneNumber equality re-validates both numbers, at ~20 µs each.
-        return getattr(contact.mobile, "raw_input", "") if contact.mobile else ""
+        return stored_mobile(contact)
     return getattr(contact, name)
 
 
@@ -99,7 +101,10 @@ def _apply(contact: Contact, clean: CleanContact) -> bool:
         if name == "birth_date" and value is not None:
             stored = date.fromisoformat(value)
         if _current(contact, name) != stored:
-            setattr(contact, name, stored)
+            if name == "mobile" and stored:
+                contact.mobile = phone_number_from_e164(stored)
+            else:
+                setattr(contact, name, stored)
             changed = True
     if clean.custom:
         merged = dict(contact.fields or {})

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
 from campaigns.models import Message
-from contacts.models import Channel, Contact, Suppression, address_hash
+from contacts.models import Channel, Contact, Suppression, address_hash, stored_mobile
 from stats.models import EmailEvent
 from stats.selectors.campaigns import DEVICE_LABELS
 
@@ -89,7 +89,7 @@ TIMELINE_STATUSES = [
 
 
 def _addresses(contact: Contact) -> list[AddressStatus]:
-    mobile = getattr(contact.mobile, "raw_input", "") if contact.mobile else ""
+    mobile = stored_mobile(contact)
     wanted = [
         (Channel.EMAIL, contact.email, contact.email_status, contact.get_email_status_display()),
         (Channel.SMS, mobile, contact.sms_status, contact.get_sms_status_display()),

@@ -10,6 +10,7 @@ from django.core.validators import EmailValidator
 from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumber_field.phonenumber import PhoneNumber
 
 from contacts.normalization import (
     FIELD_TYPES,
@@ -25,6 +26,7 @@ from contacts.normalization import (
     parse_datetime,
     parse_decimal,
     parse_integer,
+    phone_number_from_e164,
 )
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -788,3 +790,23 @@ def test_field_types_match_the_contact_field_model():
     from contacts.models import FieldType
 
     assert set(FIELD_TYPES) == set(FieldType.values)
+
+
+def test_phone_number_from_e164_is_what_parsing_gives_for_every_region():
+    """The shortcut the bulk writers take gives the PhoneNumber that phonenumbers.parse gives,
+    for an example number of every region and kind (Italian leading zeros included)."""
+    checked = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            shortcut, parsed = phone_number_from_e164(e164), PhoneNumber.from_string(e164)
+            assert shortcut == parsed, e164
+            assert shortcut.as_e164 == e164 and shortcut.is_valid()
+            assert shortcut.italian_leading_zero == parsed.italian_leading_zero, e164
+            assert shortcut.number_of_leading_zeros == parsed.number_of_leading_zeros, e164
+            assert shortcut.raw_input == e164
+            checked += 1
+    assert checked > 400
