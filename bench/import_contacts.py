@@ -5,7 +5,9 @@ in the same run:
 - baseline: PostgreSQL `COPY` of that file into a bare table of text columns;
 - the real import (sniff, mapping, `import_run` as the Celery task runs it) in a fresh worker
   process, whose peak RSS is read from the kernel; `--paths fast python` also times the
-  row-by-row Python path that SQLite uses, on the same file.
+  row-by-row Python path that SQLite uses, on the same file;
+- the ceiling: `COPY` of the rows the import wrote, already clean, into a table with Contact's
+  column types, without and with Contact's indexes: no import into this schema can be faster.
 
 Peak RSS is the worker's VmHWM. Its ru_maxrss is not: it survives fork + exec, so it starts at
 the benchmark process's own size (which holds the uploaded file), and grew with the file.
@@ -15,6 +17,7 @@ the benchmark process's own size (which holds the uploaded file), and grew with 
 
 import argparse
 import csv
+import io
 import multiprocessing
 import os
 import random
@@ -83,6 +86,41 @@ def copy_baseline(path: Path) -> float:
         elapsed = time.perf_counter() - started
         cursor.execute("DROP TABLE bench_copy_baseline")
     return elapsed
+
+
+def copy_ceiling(import_id: int) -> dict[str, float]:
+    """What no import into this schema can beat: `COPY` of the rows the import wrote (already
+    clean: no parsing, checking, de-duplicating, ledger or list) into a table of Contact's
+    column types, without and then with Contact's indexes (key uniqueness, search, segments)."""
+    from django.db import connection
+
+    from contacts.models import Contact, ContactImport
+
+    account_id = ContactImport.objects.get(pk=import_id).account_id
+    table = Contact._meta.db_table
+    columns = ", ".join(
+        field.column for field in Contact._meta.concrete_fields if not field.primary_key
+    )
+    rows = io.StringIO()
+    seconds = {}
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY (SELECT {columns} FROM {table} WHERE account_id = {int(account_id)}) "  # noqa: S608
+            "TO STDOUT",
+            rows,
+        )
+        for name, like in (
+            ("types", "INCLUDING DEFAULTS INCLUDING IDENTITY"),
+            ("types+indexes", "INCLUDING ALL"),
+        ):
+            cursor.execute("DROP TABLE IF EXISTS bench_copy_ceiling")
+            cursor.execute(f"CREATE TABLE bench_copy_ceiling (LIKE {table} {like})")
+            rows.seek(0)
+            started = time.perf_counter()
+            cursor.cursor.copy_expert(f"COPY bench_copy_ceiling ({columns}) FROM STDIN", rows)
+            seconds[name] = time.perf_counter() - started
+            cursor.execute("DROP TABLE bench_copy_ceiling")
+    return seconds
 
 
 def _prepare_import(path: Path, account_name: str) -> int:
@@ -182,6 +220,17 @@ def run(rows_list: list[int], paths: tuple[str, ...] = ("fast",)) -> list[dict]:
                     f"{outcome['peak_rss_mb']:.0f} MB (ru_maxrss {outcome['ru_maxrss_mb']:.0f}) | "
                     f"created {outcome['created']}, "
                     f"errors {outcome['errors']}",
+                    flush=True,
+                )
+                ceiling = copy_ceiling(import_id)
+                result["ceiling_s"] = {name: round(value, 2) for name, value in ceiling.items()}
+                print(
+                    "          ceiling: COPY of the imported rows, already clean, into a table of "
+                    "Contact's types "
+                    + " | ".join(
+                        f"{name}: {value:.2f} s (ratio {copy_seconds / value:.3f})"
+                        for name, value in ceiling.items()
+                    ),
                     flush=True,
                 )
                 _cleanup(import_id)
