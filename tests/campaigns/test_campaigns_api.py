@@ -160,3 +160,47 @@ def test_account_templates_compile_mjml_and_refuse_invalid_sources(api_client):
         "HTML",
         "Mon modèle",
     ]
+
+
+def test_the_campaign_list_costs_the_same_queries_whatever_its_length(
+    api_client, account, audience, django_assert_max_num_queries
+):
+    contacts = list(Contact.objects.filter(account=account))
+    for number in range(6):
+        campaign = EmailCampaign.objects.create(account=account, name=f"C{number}", subject="Hi")
+        Message.objects.bulk_create(
+            Message(campaign=campaign, contact=contact, email=contact.email, status=status)
+            for contact, status in zip(
+                contacts[: number % 3 + 1],
+                ("sent", "bounced", "queued")[: number % 3 + 1],
+                strict=True,
+            )
+        )
+
+    def listed():
+        response = api_client.get("/api/v1/campaigns/email/")
+        assert response.status_code == 200
+        return {item["name"]: item["stats"] for item in response.json()["results"]}
+
+    with django_assert_max_num_queries(20) as few:
+        stats = listed()
+    assert stats["C2"]["sent"] == stats["C2"]["bounced"] == stats["C2"]["queued"] == 1
+    assert stats["C0"] == {**dict.fromkeys(Message.Status.values, 0), "sent": 1}
+    # Six more campaigns cost no more queries.
+    for number in range(6, 12):
+        EmailCampaign.objects.create(account=account, name=f"C{number}", subject="Hi")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(listed()) == 12
+
+
+def test_a_patched_audience_is_what_the_answer_shows(api_client, account, audience):
+    other = ContactList.objects.create(account=account, name="Other")
+    created = api_client.post(
+        "/api/v1/campaigns/email/", {"name": "N", "subject": "S", "lists": [audience.pk]}
+    ).json()
+    patched = api_client.patch(
+        f"/api/v1/campaigns/email/{created['id']}/", {"lists": [other.pk]}, format="json"
+    )
+    assert patched.status_code == 200, patched.json()
+    assert patched.json()["lists"] == [other.pk]
+    assert api_client.get(f"/api/v1/campaigns/email/{created['id']}/").json()["lists"] == [other.pk]
