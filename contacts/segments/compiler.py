@@ -93,7 +93,7 @@ class _Compiler:
 
     def node(self, node: dict) -> Q:
         if "all" in node:
-            children = [self.node(child) for child in node["all"]]
+            children = self._children(node["all"], merged_op="not_in_list")
             if not children:
                 return EVERYTHING
             query = children[0]
@@ -101,7 +101,7 @@ class _Compiler:
                 query &= child
             return query
         if "any" in node:
-            children = [self.node(child) for child in node["any"]]
+            children = self._children(node["any"], merged_op="in_list")
             if not children:
                 return NOTHING
             query = children[0]
@@ -109,6 +109,31 @@ class _Compiler:
                 query |= child
             return query
         return self.condition(node["field"], node["op"], node.get("value"))
+
+    def _children(self, items: list[dict], *, merged_op: str) -> list[Q]:
+        """The compiled children of a group, sibling list conditions with `merged_op` as one:
+        "in A or in B" is a membership of A or B, "not in A and not in B" one of neither. One
+        subquery, where PostgreSQL would run one per contact and per condition under an OR."""
+
+        def merged(item: dict) -> bool:
+            return item.get("field") == "list" and item.get("op") == merged_op
+
+        list_ids = [item["value"] for item in items if merged(item)]
+        children = [self.node(item) for item in items if not merged(item)]
+        if list_ids:
+            children.append(self._membership(list_ids, merged_op))
+        return children
+
+    def _membership(self, list_ids: list[int], op: str) -> Q:
+        self.subqueries.add("list")
+        member = Exists(
+            ListMembership.objects.filter(
+                contact=OuterRef("pk"),
+                contact_list_id__in=list_ids,
+                status=ListMembership.Status.SUBSCRIBED,
+            )
+        )
+        return Q(member) if op == "in_list" else ~Q(member)
 
     def condition(self, field_name: str, op: str, value) -> Q:
         if field_name in REGISTRY:
@@ -120,15 +145,7 @@ class _Compiler:
             query = Q(**{f"{field_name}__in": value})
             return query if op == "in" else ~query
         if spec.type == "list":
-            self.subqueries.add("list")
-            member = Exists(
-                ListMembership.objects.filter(
-                    contact=OuterRef("pk"),
-                    contact_list_id=value,
-                    status=ListMembership.Status.SUBSCRIBED,
-                )
-            )
-            return Q(member) if op == "in_list" else ~Q(member)
+            return self._membership([value], op)
         if spec.type == "suppressed":
             self.subqueries.add("suppressed")
             return self._suppressed() if op == "is_true" else ~self._suppressed()
