@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.models import Account
-from contacts.typed_values import TypedArrayField, TypedLayout
+from contacts.typed_values import TypedArrayField, layout_for_writing
 
 
 class FieldType(models.TextChoices):
@@ -172,7 +172,7 @@ class Contact(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "fields" in update_fields:
             # Keep the typed copies in step with `fields`, whatever the caller.
-            TypedLayout.for_account(self.account_id).apply(self)
+            layout_for_writing(self.account_id).apply(self)
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "number_values", "date_values"}
         super().save(*args, **kwargs)

@@ -84,13 +84,22 @@ class TypedArrayField(models.Field):
             )
         return json.dumps([None if item is None else _json_item(item) for item in items])
 
-    def from_db_value(self, value, expression, connection):
+    def to_python(self, value):
+        """A list, from the database, a serialised value (loaddata) or a list."""
         if value is None:
             return []
         if isinstance(value, str):
             parse = _number if self.element == "double precision" else _date
             return [parse(item) for item in json.loads(value)]
-        return value
+        return list(value)
+
+    def value_to_string(self, obj):
+        """For dumpdata: a JSON list of numbers or ISO dates."""
+        values = self.value_from_object(obj) or []
+        return json.dumps([None if item is None else _json_item(item) for item in values])
+
+    def from_db_value(self, value, expression, connection):
+        return self.to_python(value)
 
 
 def _literal(item) -> str:
@@ -145,18 +154,77 @@ class TypedLayout:
     def sql(self, column: str, source: str, vendor: str) -> str:
         """SQL computing `column` from the JSON custom values `source` (a trusted expression)."""
         keys = self.slots[column]
+        # Only what arrays() keeps is cast (a JSON number; an ISO date text): anything else, which
+        # no write path stores, is NULL there too, rather than an error that would abort a whole
+        # import or migration. Keys are validated [a-z0-9_] slugs, safe in SQL and JSON paths.
         if vendor == "postgresql":
             element = _SQL_ELEMENT[column]
             items = [
-                f"NULL::{element}" if key is None else f"({source} ->> '{key}')::{element}"
+                f"NULL::{element}" if key is None else _pg_typed(column, f"{source} -> '{key}'")
                 for key in keys
             ]
             return f"ARRAY[{', '.join(items)}]::{element}[]" if items else f"'{{}}'::{element}[]"
-        # Keys are validated [a-z0-9_] slugs, safe in a JSON path.
         items = [
-            "NULL" if key is None else f"json_extract({source}, '$.\"{key}\"')" for key in keys
+            "NULL" if key is None else _sqlite_typed(column, source, f'$."{key}"') for key in keys
         ]
         return f"json_array({', '.join(items)})"
+
+
+def _pg_typed(column: str, value: str) -> str:
+    if column == NUMBER_COLUMN:
+        return f"CASE WHEN jsonb_typeof({value}) = 'number' THEN ({value})::double precision END"
+    text = f"(({value}) #>> '{{}}')"
+    return (
+        f"CASE WHEN jsonb_typeof({value}) = 'string' AND {text} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$'"
+        f" THEN {text}::date END"
+    )
+
+
+def _sqlite_typed(column: str, source: str, path: str) -> str:
+    kinds = "('integer', 'real')" if column == NUMBER_COLUMN else "('text')"
+    return (
+        f"CASE WHEN json_type({source}, '{path}') IN {kinds} "
+        f"THEN json_extract({source}, '{path}') END"
+    )
+
+
+def layout_for_writing(account_id: int) -> TypedLayout:
+    """The layout, read under a lock that field changes conflict with (they lock the account row
+    FOR UPDATE, see contacts.services.fields): until the caller's transaction ends no slot is
+    freed, taken or moved, so the arrays it writes fit the fields it writes. In a transaction."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # KEY SHARE: ordinary updates of the account row (its settings) are not held up.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM accounts_account WHERE id = %s FOR KEY SHARE", [account_id]
+            )
+    return TypedLayout.for_account(account_id)
+
+
+def slot_clear(account_id: int, column: str, slot: int) -> None:
+    """Empty one slot in every contact of the account: a slot handed to a new field starts empty,
+    whatever was written there before (e.g. by a write that raced the old field's deletion)."""
+    from django.db import connection
+
+    from contacts.models import Contact
+
+    table, index = Contact._meta.db_table, int(slot)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} SET {column}[{index}] = NULL "  # noqa: S608 - trusted names
+                f"WHERE account_id = %s AND {column}[{index}] IS NOT NULL",
+                [account_id],
+            )
+        else:
+            path = f"$[{index - 1}]"
+            cursor.execute(
+                f"UPDATE {table} SET {column} = json_replace({column}, %s, NULL) "  # noqa: S608
+                f"WHERE account_id = %s AND json_extract({column}, %s) IS NOT NULL",
+                [path, account_id, path],
+            )
 
 
 def free_slot(account_id: int, column: str, *, exclude_field_id: int | None = None) -> int | None:

@@ -5,6 +5,19 @@ from django.db import migrations, models
 
 ARRAY_OF_TYPE = {"number": "number_values", "decimal": "number_values", "date": "date_values"}
 SQL_ELEMENT = {"number_values": "double precision", "date_values": "date"}
+MAX_SLOTS = 100
+
+
+def _pg_typed(column, value):
+    # Only canonical values (a JSON number, an ISO date text) are copied; anything else is NULL
+    # rather than an error that would stop the migration.
+    if column == "number_values":
+        return f"CASE WHEN jsonb_typeof({value}) = 'number' THEN ({value})::double precision END"
+    text = f"(({value}) #>> '{{}}')"
+    return (
+        f"CASE WHEN jsonb_typeof({value}) = 'string' AND {text} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$'"
+        f" THEN {text}::date END"
+    )
 
 
 def fill_typed_values(apps, schema_editor):
@@ -16,6 +29,8 @@ def fill_typed_values(apps, schema_editor):
     for field in ContactField.objects.filter(type__in=ARRAY_OF_TYPE).order_by("account_id", "pk"):
         keys = by_account.setdefault(field.account_id, {"number_values": [], "date_values": []})
         column = ARRAY_OF_TYPE[field.type]
+        if len(keys[column]) == MAX_SLOTS:
+            continue  # beyond the limit a field stays JSON-only, which segments still read
         keys[column].append(field.key)
         field.slot = len(keys[column])
         field.save(update_fields=["slot"])
@@ -24,10 +39,15 @@ def fill_typed_values(apps, schema_editor):
         for column, column_keys in keys.items():
             if vendor == "postgresql":
                 element = SQL_ELEMENT[column]
-                items = ", ".join(f"(fields ->> '{key}')::{element}" for key in column_keys)
+                items = ", ".join(_pg_typed(column, f"fields -> '{key}'") for key in column_keys)
                 value = f"ARRAY[{items}]::{element}[]" if column_keys else f"'{{}}'::{element}[]"
             else:
-                items = ", ".join(f"json_extract(fields, '$.\"{key}\"')" for key in column_keys)
+                kinds = "('integer', 'real')" if column == "number_values" else "('text')"
+                items = ", ".join(
+                    f"CASE WHEN json_type(fields, '$.\"{key}\"') IN {kinds} "
+                    f"THEN json_extract(fields, '$.\"{key}\"') END"
+                    for key in column_keys
+                )
                 value = f"json_array({items})"
             assignments.append(f"{column} = {value}")
         schema_editor.execute(

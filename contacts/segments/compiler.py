@@ -74,9 +74,20 @@ def count_matching(account: Account, rules: dict, *, today: date | None = None) 
         # memberships, where reading both covering indexes in contact order and merging them
         # is 2-3x faster at a million contacts. The data being in memory, an index page costs
         # about what a sequential one does. (Other subqueries, e.g. activity, hash better.)
-        cursor.execute("SET LOCAL enable_hashjoin = off")
-        cursor.execute("SET LOCAL random_page_cost = 1.1")
-        return queryset.count()
+        settings = {"enable_hashjoin": "off", "random_page_cost": "1.1"}
+        cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in settings))
+        previous = cursor.fetchone()
+        cursor.execute(
+            "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+            [item for pair in settings.items() for item in pair],
+        )
+        count = queryset.count()
+        # Inside a caller's transaction, SET LOCAL would outlast this block: put them back.
+        cursor.execute(
+            "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+            [item for pair in zip(settings, previous, strict=True) for item in pair],
+        )
+        return count
 
 
 class _Compiler:

@@ -39,7 +39,7 @@ from contacts.services.consent import (
     suppressed_hashes,
     suppression_add,
 )
-from contacts.typed_values import TYPED_COLUMNS
+from contacts.typed_values import TYPED_COLUMNS, layout_for_writing
 
 STATUS_FIELDS = {Channel.EMAIL: "email_status", Channel.SMS: "sms_status"}
 MAX_BULK_ROWS = 1000
@@ -151,6 +151,8 @@ def _bulk_upsert(
     account, rows, policy, proof, default_statuses, target_list, blank_clears, cleaner
 ):
     cleaner = cleaner or ContactCleaner(account)
+    # Read again in each transaction: a cleaner may serve a long import while fields change.
+    cleaner.layout = layout_for_writing(account.pk)
     key_field = account.contact_key
     outcomes: list[RowOutcome | None] = [None] * len(rows)
     pending: dict[str, _Pending] = {}

@@ -9,7 +9,13 @@ from accounts.models import Account
 from contacts.cleaning import check_value_fits
 from contacts.models import BUILTIN_FIELDS, Contact, ContactField, FieldOrigin, FieldType
 from contacts.normalization import normalize_field_value
-from contacts.typed_values import MAX_SLOTS, STORAGE_OF_TYPE, free_slot, typed_values_refresh
+from contacts.typed_values import (
+    MAX_SLOTS,
+    STORAGE_OF_TYPE,
+    free_slot,
+    slot_clear,
+    typed_values_refresh,
+)
 
 CHOICE_TYPES = {FieldType.CHOICE, FieldType.MULTICHOICE}
 MAX_REPORTED_MISFITS = 20
@@ -53,6 +59,7 @@ def field_create(
     choices: list[str] | None = None,
     origin: str = FieldOrigin.CUSTOM,
 ) -> ContactField:
+    _lock_fields(account.pk)
     if key in BUILTIN_FIELDS:
         raise FieldError({"key": _("“%(key)s” is a built-in field") % {"key": key}})
     if ContactField.objects.filter(account=account, key=key).exists():
@@ -76,8 +83,6 @@ def _slot_for(field: ContactField, field_type: str) -> int | None:
     column = STORAGE_OF_TYPE.get(field_type)
     if column is None:
         return None
-    # Two fields created at once must not get the same slot: serialise on the account row.
-    Account.objects.select_for_update().filter(pk=field.account_id).first()
     slot = free_slot(field.account_id, column, exclude_field_id=field.pk)
     if slot is None:
         raise FieldError(
@@ -86,7 +91,15 @@ def _slot_for(field: ContactField, field_type: str) -> int | None:
                 % {"count": MAX_SLOTS}
             }
         )
+    slot_clear(field.account_id, column, slot)
     return slot
+
+
+def _lock_fields(account_id: int) -> None:
+    """Field changes one at a time per account, and never during a contact write's transaction
+    (writers hold KEY SHARE on the row, see typed_values.layout_for_writing): a slot is never
+    given, moved or freed under a writer that read the layout before."""
+    Account.objects.select_for_update().filter(pk=account_id).first()
 
 
 @transaction.atomic
@@ -98,6 +111,7 @@ def field_update(
     choices: list[str] | None = None,
 ) -> ContactField:
     """Rename, or change the type/choices: every stored value must fit, or nothing changes."""
+    _lock_fields(field.account_id)
     new_type = type or field.type
     new_choices = _clean_choices(new_type, choices if choices is not None else field.choices)
     if new_type != field.type or new_choices != field.choices:
@@ -150,6 +164,7 @@ def _convert_values(field: ContactField, new_type: str, new_choices: list[str]) 
 @transaction.atomic
 def field_delete(*, field: ContactField) -> None:
     """Deleting a field deletes its values from every contact, in one statement."""
+    _lock_fields(field.account_id)
     column = STORAGE_OF_TYPE.get(field.type) if field.slot else None
     with connection.cursor() as cursor:
         table = Contact._meta.db_table

@@ -58,7 +58,7 @@ from contacts.services.imports import (
     row_data,
     row_refusal,
 )
-from contacts.typed_values import TYPED_COLUMNS
+from contacts.typed_values import TYPED_COLUMNS, layout_for_writing
 
 # Rows cleaned and written per transaction (and per progress update); a multiple of CHUNK_ROWS
 # so that batches never cut a chunk.
@@ -261,6 +261,8 @@ class _FastImport:
         for attempt in (1, 2):
             try:
                 with transaction.atomic():
+                    # Fields may have changed since the import began (see layout_for_writing).
+                    self.cleaner.layout = layout_for_writing(self.account.pk)
                     counts = [self._write_round(r) for r in range(1, rounds + 1)]
                 break
             except IntegrityError:

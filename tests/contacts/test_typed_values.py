@@ -12,6 +12,7 @@ from contacts.services.consent import ConsentProof
 from contacts.services.contacts import contact_update, contacts_bulk_upsert
 from contacts.services.fields import FieldError, field_create, field_delete, field_update
 from contacts.typed_values import MAX_SLOTS, TypedLayout, typed_values_refresh
+from tests.conftest import requires_postgres
 
 pytestmark = pytest.mark.django_db
 PROOF = ConsentProof(source="api")
@@ -196,3 +197,94 @@ def test_counts_with_lists_match_the_queryset(account, custom_fields):
         )
         assert set(segment_queryset(account, rules).values_list("email", flat=True)) == expected
         assert count_matching(account, rules) == len(expected)
+
+
+def test_a_writer_with_an_old_layout_cannot_fill_a_reused_slot(account):
+    """An import's cleaner outlives field changes: the layout is read again in each transaction,
+    and a slot handed to a new field starts empty."""
+    from contacts.cleaning import ContactCleaner
+
+    old = field_create(account=account, key="old", label="Old", type="number")
+    cleaner = ContactCleaner(account)
+    field_delete(field=old)
+    new = field_create(account=account, key="new", label="New", type="number")
+    assert new.slot == old.slot
+    contacts_bulk_upsert(
+        account=account,
+        rows=[{"email": "a@example.fr", "fields": {"old": "99"}}],
+        proof=PROOF,
+        cleaner=cleaner,
+    )
+    assert_in_step(account)
+    assert matching(account, {"all": [{"field": "fields.new", "op": "is_not_empty"}]}) == set()
+
+
+def test_a_field_created_during_an_import_keeps_its_values(account, custom_fields):
+    from contacts.cleaning import ContactCleaner
+
+    cleaner = ContactCleaner(account)
+    contacts_bulk_upsert(
+        account=account, rows=[{"email": "a@example.fr"}], proof=PROOF, cleaner=cleaner
+    )
+    field_create(account=account, key="bonus", label="Bonus", type="number")
+    contacts_bulk_upsert(
+        account=account, rows=[{"email": "a@example.fr", "fields": {"bonus": "5"}}], proof=PROOF
+    )
+    # The import goes on with the cleaner it started with.
+    contacts_bulk_upsert(
+        account=account,
+        rows=[{"email": "a@example.fr", "fields": {"points": "2"}}],
+        proof=PROOF,
+        cleaner=cleaner,
+    )
+    assert_in_step(account)
+    assert matching(account, {"all": [{"field": "fields.bonus", "op": "eq", "value": 5}]}) == {
+        "a@example.fr"
+    }
+
+
+def test_refresh_ignores_values_no_write_path_stores(account, custom_fields):
+    contacts_bulk_upsert(
+        account=account, rows=[{"email": "a@example.fr", "fields": {"points": "3"}}], proof=PROOF
+    )
+    # Legacy data: a number as text, a date that is not ISO.
+    Contact.objects.filter(account=account).update(
+        fields={"points": "12", "last_order": "31/12/2024", "spent": True}
+    )
+    typed_values_refresh(account.pk)
+    contact = Contact.objects.get(account=account)
+    assert contact.number_values[:2] == [None, None]
+    assert contact.date_values[:1] == [None]
+
+
+def test_typed_values_survive_dumpdata_and_loaddata(account, custom_fields):
+    from django.core import serializers
+
+    contacts_bulk_upsert(
+        account=account,
+        rows=[{"email": "a@example.fr", "fields": {"points": "3", "last_order": "2024-05-01"}}],
+        proof=PROOF,
+    )
+    dumped = serializers.serialize("json", Contact.objects.filter(account=account))
+    (loaded,) = serializers.deserialize("json", dumped)
+    assert loaded.object.number_values[:1] == [3.0]
+    assert str(loaded.object.date_values[0]) == "2024-05-01"
+
+
+@requires_postgres
+def test_count_planner_settings_do_not_outlive_the_count(account, custom_fields):
+    from django.db import connection, transaction
+
+    from contacts.models import ContactList
+    from contacts.segments.compiler import count_matching
+
+    customers = ContactList.objects.create(account=account, name="Clients")
+    rules = validate_rules(
+        {"all": [{"field": "list", "op": "in_list", "value": customers.pk}]},
+        FieldCatalog.for_account(account),
+        account,
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert count_matching(account, rules) == 0
+        cursor.execute("SHOW enable_hashjoin")
+        assert cursor.fetchone()[0] == "on"
