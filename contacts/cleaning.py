@@ -18,7 +18,6 @@ from contacts.normalization import (
     normalize_phone,
     parse_date,
 )
-from contacts.typed_values import TypedLayout
 
 _SALUTATIONS = {
     "m": Salutation.MR,
@@ -68,7 +67,6 @@ class ContactCleaner:
         if custom_fields is None:
             custom_fields = list(ContactField.objects.filter(account=account))
         self.custom_fields = {f.key: f for f in custom_fields}
-        self.layout = TypedLayout.from_fields(custom_fields)
 
     def clean(self, data: dict, *, blank_clears: bool = True) -> CleanContact:
         """`blank_clears`: an empty value clears the field (API) or is ignored (import)."""

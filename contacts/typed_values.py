@@ -120,15 +120,13 @@ class TypedLayout:
     def for_account(cls, account_id: int) -> "TypedLayout":
         from contacts.models import ContactField
 
-        return cls.from_fields(ContactField.objects.filter(account_id=account_id))
-
-    @classmethod
-    def from_fields(cls, custom_fields) -> "TypedLayout":
-        """From the account's ContactField objects (all of them, or those with a slot)."""
+        rows = ContactField.objects.filter(account_id=account_id, slot__isnull=False).values_list(
+            "type", "slot", "key"
+        )
         keys: dict[str, dict[int, str]] = {NUMBER_COLUMN: {}, DATE_COLUMN: {}}
-        for field in custom_fields:
-            if field.slot is not None and field.type in STORAGE_OF_TYPE:
-                keys[STORAGE_OF_TYPE[field.type]][field.slot] = field.key
+        for field_type, slot, key in rows:
+            if field_type in STORAGE_OF_TYPE:
+                keys[STORAGE_OF_TYPE[field_type]][slot] = key
         return cls(
             {
                 column: tuple(by_slot.get(slot) for slot in range(1, max(by_slot, default=0) + 1))

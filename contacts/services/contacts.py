@@ -151,8 +151,8 @@ def _bulk_upsert(
     account, rows, policy, proof, default_statuses, target_list, blank_clears, cleaner
 ):
     cleaner = cleaner or ContactCleaner(account)
-    # Read again in each transaction: a cleaner may serve a long import while fields change.
-    cleaner.layout = layout_for_writing(account.pk)
+    # Read in each transaction: a cleaner may serve a long import while fields change.
+    layout = layout_for_writing(account.pk)
     key_field = account.contact_key
     outcomes: list[RowOutcome | None] = [None] * len(rows)
     pending: dict[str, _Pending] = {}
@@ -219,7 +219,7 @@ def _bulk_upsert(
         changed = _apply(contact, item.clean)
         changed_fields = {name for name in item.clean.builtins if name in BUILTIN_FIELDS}
         if item.clean.custom or is_new:
-            cleaner.layout.apply(contact)
+            layout.apply(contact)
             changed_fields |= {"fields", *TYPED_COLUMNS}
         for channel, requested in item.statuses.items():
             address = channel_address(contact, channel)

@@ -58,7 +58,7 @@ from contacts.services.imports import (
     row_data,
     row_refusal,
 )
-from contacts.typed_values import TYPED_COLUMNS, layout_for_writing
+from contacts.typed_values import TYPED_COLUMNS, TypedLayout, layout_for_writing
 
 # Rows cleaned and written per transaction (and per progress update); a multiple of CHUNK_ROWS
 # so that batches never cut a chunk.
@@ -96,6 +96,8 @@ class _FastImport:
         self.defaults = import_default_statuses(contact_import)
         self.report = ErrorReport(self.header)
         self.counts = {"created": 0, "updated": 0, "skipped": 0}
+        # Slots of the typed values, read again in each write transaction (layout_for_writing).
+        self.layout: TypedLayout | None = None
         self.cells = [f"c{index}" for index in range(self.width)]
 
     def run(self) -> None:
@@ -262,7 +264,7 @@ class _FastImport:
             try:
                 with transaction.atomic():
                     # Fields may have changed since the import began (see layout_for_writing).
-                    self.cleaner.layout = layout_for_writing(self.account.pk)
+                    self.layout = layout_for_writing(self.account.pk)
                     counts = [self._write_round(r) for r in range(1, rounds + 1)]
                 break
             except IntegrityError:
@@ -387,7 +389,7 @@ class _FastImport:
         builtins = ", ".join(BUILTINS)
         compared = [*BUILTINS, "fields", "email_status", "sms_status"]
         needs_ids = bool(self.defaults) or self.contact_import.target_list_id is not None
-        layout = self.cleaner.layout
+        layout = self.layout
 
         def typed(source: str) -> str:
             # The typed copies of the custom values (contacts.typed_values), from the final JSON.
