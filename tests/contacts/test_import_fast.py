@@ -212,7 +212,10 @@ def make_account(*, key: str, existing_list: bool):
     return account, target
 
 
-def run_import(account, content, name, *, options, fast: bool, monkeypatch, mapping=MAPPING):
+def run_import(
+    account, content, name, *, options, fast: bool, monkeypatch, mapping=MAPPING, before_run=None
+):
+    """`before_run`: called once the import is queued, before a worker runs it."""
     monkeypatch.setattr(
         imports, "FAST_IMPORT_VENDORS", frozenset({"postgresql"}) if fast else frozenset()
     )
@@ -221,6 +224,8 @@ def run_import(account, content, name, *, options, fast: bool, monkeypatch, mapp
     )
     imports.import_configure(contact_import=contact_import, mapping=mapping, **options)
     imports.import_start(contact_import=contact_import)
+    if before_run:
+        before_run()
     started = timezone.now()
     done = imports.import_run(import_id=contact_import.pk)
     assert done.status == ContactImport.Status.DONE, done.failure_reason
@@ -377,18 +382,10 @@ def test_nul_characters_and_tabs(settings, tmp_path, monkeypatch):
     snapshots = []
     for fast in (False, True):
         account, target = make_account(key="email", existing_list=False)
-        monkeypatch.setattr(
-            imports, "FAST_IMPORT_VENDORS", frozenset({"postgresql"}) if fast else frozenset()
-        )
-        contact_import = imports.import_create(
-            account=account, uploaded_file=SimpleUploadedFile("nul.csv", content)
-        )
-        imports.import_configure(
-            contact_import=contact_import, mapping=["email", "first_name", "points"]
-        )
-        imports.import_start(contact_import=contact_import)
-        started = timezone.now()
-        done = imports.import_run(import_id=contact_import.pk)
+        done, started = run_import(
+            account, content, "nul.csv", options={}, fast=fast, monkeypatch=monkeypatch,
+            mapping=["email", "first_name", "points"],
+        )  # fmt: skip
         snapshots.append(snapshot(account, done, started, target))
     assert snapshots[0] == snapshots[1]
     # The invalid address and the shifted row (its extra cell holds a NUL) are reported.
@@ -568,20 +565,11 @@ def test_a_field_deleted_after_the_mapping_is_reported_on_every_row(
     snapshots = []
     for fast in (False, True):
         account, target = make_account(key="email", existing_list=False)
-        monkeypatch.setattr(
-            imports, "FAST_IMPORT_VENDORS", frozenset({"postgresql"}) if fast else frozenset()
-        )
-        contact_import = imports.import_create(
-            account=account,
-            uploaded_file=SimpleUploadedFile(
-                "c.csv", b"email;Note\na@exemple.fr;x\nb@exemple.fr;\n"
-            ),
-        )
-        imports.import_configure(contact_import=contact_import, mapping=["email", "note"])
-        imports.import_start(contact_import=contact_import)
-        account.contact_fields.get(key="note").delete()
-        started = timezone.now()
-        done = imports.import_run(import_id=contact_import.pk)
+        done, started = run_import(
+            account, b"email;Note\na@exemple.fr;x\nb@exemple.fr;\n", "c.csv", options={},
+            fast=fast, monkeypatch=monkeypatch, mapping=["email", "note"],
+            before_run=account.contact_fields.get(key="note").delete,
+        )  # fmt: skip
         snapshots.append(snapshot(account, done, started, target))
     assert snapshots[0] == snapshots[1]
     assert len(snapshots[1]["report"]) == 3

@@ -2,20 +2,28 @@
 values on every write path, and segments never see a deleted field's values."""
 
 import pytest
+from django.core import serializers
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 
-from contacts.models import Contact, ContactField, ContactImport
-from contacts.segments.compiler import segment_queryset
+from contacts.cleaning import ContactCleaner
+from contacts.models import Contact, ContactField, ContactImport, ContactList
+from contacts.segments.compiler import count_matching, segment_queryset
 from contacts.segments.language import FieldCatalog, validate_rules
 from contacts.services import imports
 from contacts.services.consent import ConsentProof
 from contacts.services.contacts import contact_update, contacts_bulk_upsert
 from contacts.services.fields import FieldError, field_create, field_delete, field_update
+from contacts.services.lists import list_add_contacts
 from contacts.typed_values import MAX_SLOTS, TypedLayout, typed_values_refresh
 from tests.conftest import requires_postgres
 
 pytestmark = pytest.mark.django_db
 PROOF = ConsentProof(source="api")
+
+
+def upsert(account, *rows, cleaner=None):
+    return contacts_bulk_upsert(account=account, rows=list(rows), proof=PROOF, cleaner=cleaner)
 
 
 def assert_in_step(account):
@@ -44,12 +52,9 @@ def test_slots_are_per_kind_and_reused_after_a_delete(account):
     since = field_create(account=account, key="since", label="Since", type="date")
     note = field_create(account=account, key="note", label="Note", type="text")
     assert (points.slot, spent.slot, since.slot, note.slot) == (1, 2, 1, None)
-    contacts_bulk_upsert(
-        account=account,
-        rows=[
-            {"email": "a@example.fr", "fields": {"points": "1", "note": "x", "since": "2024-01-01"}}
-        ],
-        proof=PROOF,
+    upsert(
+        account,
+        {"email": "a@example.fr", "fields": {"points": "1", "note": "x", "since": "2024-01-01"}},
     )
     field_delete(field=points)
     field_delete(field=note)  # a field without a slot
@@ -59,25 +64,18 @@ def test_slots_are_per_kind_and_reused_after_a_delete(account):
 
 
 def test_write_paths_keep_the_arrays_in_step(account, custom_fields):
-    outcomes = contacts_bulk_upsert(
-        account=account,
-        rows=[
-            {"email": "a@example.fr", "fields": {"points": "12", "last_order": "03/02/2024"}},
-            {"email": "b@example.fr", "fields": {"spent": "12,50"}},
-            {"email": "c@example.fr"},
-        ],
-        proof=PROOF,
+    outcomes = upsert(
+        account,
+        {"email": "a@example.fr", "fields": {"points": "12", "last_order": "03/02/2024"}},
+        {"email": "b@example.fr", "fields": {"spent": "12,50"}},
+        {"email": "c@example.fr"},
     )
     assert [outcome.status for outcome in outcomes] == ["created"] * 3
     assert_in_step(account)
     a = Contact.objects.get(account=account, email="a@example.fr")
     assert a.number_values[:1] == [12.0]
     # An update through the bulk path, one through the single-contact path, a blank clearing.
-    contacts_bulk_upsert(
-        account=account,
-        rows=[{"email": "b@example.fr", "fields": {"points": "7", "spent": ""}}],
-        proof=PROOF,
-    )
+    upsert(account, {"email": "b@example.fr", "fields": {"points": "7", "spent": ""}})
     contact_update(contact=a, data={"fields": {"points": "", "spent": "3.5"}}, proof=PROOF)
     assert_in_step(account)
     assert matching(account, {"all": [{"field": "fields.points", "op": "gt", "value": 5}]}) == {
@@ -103,11 +101,7 @@ def test_import_keeps_the_arrays_in_step(account, custom_fields, settings, tmp_p
 
 def test_type_changes_move_the_values(account):
     code = field_create(account=account, key="code", label="Code", type="text")
-    contacts_bulk_upsert(
-        account=account,
-        rows=[{"email": "a@example.fr", "fields": {"code": "42"}}, {"email": "b@example.fr"}],
-        proof=PROOF,
-    )
+    upsert(account, {"email": "a@example.fr", "fields": {"code": "42"}}, {"email": "b@example.fr"})
     field_update(field=code, type="number")
     code.refresh_from_db()
     assert code.slot == 1
@@ -127,11 +121,7 @@ def test_type_changes_move_the_values(account):
 
 def test_a_deleted_fields_values_are_not_seen_by_the_field_taking_its_slot(account):
     old = field_create(account=account, key="old", label="Old", type="date")
-    contacts_bulk_upsert(
-        account=account,
-        rows=[{"email": "a@example.fr", "fields": {"old": "2020-05-01"}}],
-        proof=PROOF,
-    )
+    upsert(account, {"email": "a@example.fr", "fields": {"old": "2020-05-01"}})
     field_delete(field=old)
     new = field_create(account=account, key="new", label="New", type="date")
     assert new.slot == old.slot
@@ -141,9 +131,7 @@ def test_a_deleted_fields_values_are_not_seen_by_the_field_taking_its_slot(accou
 
 
 def test_refresh_rewrites_stale_arrays(account, custom_fields):
-    contacts_bulk_upsert(
-        account=account, rows=[{"email": "a@example.fr", "fields": {"points": "3"}}], proof=PROOF
-    )
+    upsert(account, {"email": "a@example.fr", "fields": {"points": "3"}})
     Contact.objects.filter(account=account).update(number_values=[99.0])
     assert typed_values_refresh(account.pk) == 1
     assert_in_step(account)
@@ -162,17 +150,13 @@ def test_an_account_has_at_most_max_slots_fields_of_a_kind(account):
 
 
 def test_counts_with_lists_match_the_queryset(account, custom_fields):
-    from contacts.models import ContactList
-    from contacts.segments.compiler import count_matching
-    from contacts.services.lists import list_add_contacts
 
-    contacts_bulk_upsert(
-        account=account,
-        rows=[
+    upsert(
+        account,
+        *[
             {"email": f"p{number}@example.fr", "fields": {"points": str(number * 10)}}
             for number in range(12)
         ],
-        proof=PROOF,
     )
     customers = ContactList.objects.create(account=account, name="Clients")
     list_add_contacts(
@@ -202,41 +186,25 @@ def test_counts_with_lists_match_the_queryset(account, custom_fields):
 def test_a_writer_with_an_old_layout_cannot_fill_a_reused_slot(account):
     """An import's cleaner outlives field changes: the layout is read again in each transaction,
     and a slot handed to a new field starts empty."""
-    from contacts.cleaning import ContactCleaner
 
     old = field_create(account=account, key="old", label="Old", type="number")
     cleaner = ContactCleaner(account)
     field_delete(field=old)
     new = field_create(account=account, key="new", label="New", type="number")
     assert new.slot == old.slot
-    contacts_bulk_upsert(
-        account=account,
-        rows=[{"email": "a@example.fr", "fields": {"old": "99"}}],
-        proof=PROOF,
-        cleaner=cleaner,
-    )
+    upsert(account, {"email": "a@example.fr", "fields": {"old": "99"}}, cleaner=cleaner)
     assert_in_step(account)
     assert matching(account, {"all": [{"field": "fields.new", "op": "is_not_empty"}]}) == set()
 
 
 def test_a_field_created_during_an_import_keeps_its_values(account, custom_fields):
-    from contacts.cleaning import ContactCleaner
 
     cleaner = ContactCleaner(account)
-    contacts_bulk_upsert(
-        account=account, rows=[{"email": "a@example.fr"}], proof=PROOF, cleaner=cleaner
-    )
+    upsert(account, {"email": "a@example.fr"}, cleaner=cleaner)
     field_create(account=account, key="bonus", label="Bonus", type="number")
-    contacts_bulk_upsert(
-        account=account, rows=[{"email": "a@example.fr", "fields": {"bonus": "5"}}], proof=PROOF
-    )
+    upsert(account, {"email": "a@example.fr", "fields": {"bonus": "5"}})
     # The import goes on with the cleaner it started with.
-    contacts_bulk_upsert(
-        account=account,
-        rows=[{"email": "a@example.fr", "fields": {"points": "2"}}],
-        proof=PROOF,
-        cleaner=cleaner,
-    )
+    upsert(account, {"email": "a@example.fr", "fields": {"points": "2"}}, cleaner=cleaner)
     assert_in_step(account)
     assert matching(account, {"all": [{"field": "fields.bonus", "op": "eq", "value": 5}]}) == {
         "a@example.fr"
@@ -244,9 +212,7 @@ def test_a_field_created_during_an_import_keeps_its_values(account, custom_field
 
 
 def test_refresh_ignores_values_no_write_path_stores(account, custom_fields):
-    contacts_bulk_upsert(
-        account=account, rows=[{"email": "a@example.fr", "fields": {"points": "3"}}], proof=PROOF
-    )
+    upsert(account, {"email": "a@example.fr", "fields": {"points": "3"}})
     # Legacy data: a number as text, a date that is not ISO.
     Contact.objects.filter(account=account).update(
         fields={"points": "12", "last_order": "31/12/2024", "spent": True}
@@ -258,12 +224,9 @@ def test_refresh_ignores_values_no_write_path_stores(account, custom_fields):
 
 
 def test_typed_values_survive_dumpdata_and_loaddata(account, custom_fields):
-    from django.core import serializers
 
-    contacts_bulk_upsert(
-        account=account,
-        rows=[{"email": "a@example.fr", "fields": {"points": "3", "last_order": "2024-05-01"}}],
-        proof=PROOF,
+    upsert(
+        account, {"email": "a@example.fr", "fields": {"points": "3", "last_order": "2024-05-01"}}
     )
     dumped = serializers.serialize("json", Contact.objects.filter(account=account))
     (loaded,) = serializers.deserialize("json", dumped)
@@ -273,10 +236,6 @@ def test_typed_values_survive_dumpdata_and_loaddata(account, custom_fields):
 
 @requires_postgres
 def test_count_planner_settings_do_not_outlive_the_count(account, custom_fields):
-    from django.db import connection, transaction
-
-    from contacts.models import ContactList
-    from contacts.segments.compiler import count_matching
 
     customers = ContactList.objects.create(account=account, name="Clients")
     rules = validate_rules(
