@@ -9,11 +9,11 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from accounts.api import AccountSerializer
+from accounts.api_conventions import Conflict, ErrorSerializer
 from accounts.services import account_update
 from accounts.tenancy import AccountObjectsViewSet
 from apikeys.models import ApiKey
 from apikeys.services import ApiKeyLimitReached, api_key_create, api_key_revoke
-from sendethic.api import Conflict, ErrorSerializer
 
 
 class ApiKeySerializer(serializers.ModelSerializer):

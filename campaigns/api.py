@@ -13,13 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from accounts.api_conventions import Conflict
 from accounts.tenancy import AccountObjectsViewSet
 from campaigns import pipeline, services
 from campaigns.dkim import DkimError, dkim_key_create
 from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, gallery_template, template_source
 from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import ContactList, Segment
-from sendethic.api import Conflict
 from stats.links import clean_utm
 
 

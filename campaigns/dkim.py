@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from accounts.errors import ConflictError
 from accounts.models import Account
 from campaigns.models import DkimKey
 
@@ -19,8 +20,8 @@ SIGNED_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-uns
                   b"list-unsubscribe-post", b"mime-version", b"content-type", b"reply-to"]  # fmt: skip
 
 
-class DkimError(Exception):
-    pass
+class DkimError(ConflictError):
+    """A second key for the same domain."""
 
 
 def _fernet() -> Fernet:

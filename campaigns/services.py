@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.errors import ServiceError
 from accounts.models import Account
 from campaigns import merge_tags, rendering
 from campaigns.models import EmailCampaign, EmailTemplate, Message, SenderAddress
@@ -17,10 +18,8 @@ SENDER_SALT = "campaigns.sender-verification"
 MAX_TEST_RECIPIENTS = 10
 
 
-class CampaignError(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class CampaignError(ServiceError):
+    pass
 
 
 # --- Senders ----------------------------------------------------------------------------------

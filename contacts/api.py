@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from accounts.api_conventions import Conflict
 from accounts.tenancy import (
     AccountObjectsViewSet,
     AccountScopedViewMixin,
@@ -54,7 +55,6 @@ from contacts.services.contacts import (
     contact_upsert,
     contacts_bulk_upsert,
 )
-from sendethic.api import Conflict
 
 
 def api_proof(request, **extra) -> ConsentProof:

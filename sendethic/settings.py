@@ -262,11 +262,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apikeys.authentication.HasApiKey"],
     "DEFAULT_THROTTLE_CLASSES": ["apikeys.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_PAGINATION_CLASS": "sendethic.api.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "accounts.api_conventions.CursorPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "sendethic.api.exception_handler",
+    "EXCEPTION_HANDLER": "accounts.api_conventions.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # `?format=` belongs to the export endpoints (csv/xlsx), not to renderer selection.
@@ -303,7 +303,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "sendethic.api.add_error_responses",
+        "accounts.api_conventions.add_error_responses",
     ],
 }
 

@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from accounts.api_conventions import api_not_found
 from apikeys.api import ApiKeyViewSet, CurrentAccountView
 from campaigns.api import (
     DkimKeyViewSet,
@@ -19,7 +20,6 @@ from contacts.api import (
     ContactViewSet,
     SegmentViewSet,
 )
-from sendethic.api import api_not_found
 from sendethic.views import robots_txt
 from stats import api as stats_api
 

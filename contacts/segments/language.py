@@ -21,6 +21,7 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
+from accounts.errors import ServiceError
 from contacts.models import BUILTIN_FIELDS, ConsentStatus, FieldType
 from contacts.normalization import (
     InvalidValue,
@@ -108,12 +109,8 @@ def register_condition(name: str, condition: RegisteredCondition) -> None:
     REGISTRY[name] = condition
 
 
-class SegmentRuleError(Exception):
-    """`errors` maps the path of each bad node (e.g. `all[1].any[0]`) to what is wrong."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class SegmentRuleError(ServiceError):
+    """A bad rule tree; `fields` maps the path of each bad node (e.g. `all[1].any[0]`) to what is wrong."""
 
 
 @dataclass

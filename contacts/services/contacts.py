@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.errors import ServiceError
 from accounts.models import Account
 from contacts.cleaning import CleanContact, ContactCleaner
 from contacts.models import (
@@ -45,12 +46,8 @@ STATUS_FIELDS = {Channel.EMAIL: "email_status", Channel.SMS: "sms_status"}
 MAX_BULK_ROWS = 1000
 
 
-class ContactDataError(Exception):
-    """Invalid contact input; `errors` maps each bad field to the reason."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class ContactDataError(ServiceError):
+    """Invalid contact input; `fields` says which field and why."""
 
 
 @dataclass

@@ -5,6 +5,7 @@ import zoneinfo
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from accounts.errors import ServiceError
 from accounts.models import Account
 from contacts.cleaning import check_value_fits
 from contacts.models import BUILTIN_FIELDS, Contact, ContactField, FieldOrigin, FieldType
@@ -21,10 +22,8 @@ CHOICE_TYPES = {FieldType.CHOICE, FieldType.MULTICHOICE}
 MAX_REPORTED_MISFITS = 20
 
 
-class FieldError(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class FieldError(ServiceError):
+    pass
 
 
 class FieldTypeChangeRefused(Exception):

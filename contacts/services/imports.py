@@ -17,6 +17,7 @@ from django.db import connection, reset_queries, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.errors import ServiceError
 from accounts.models import Account
 from contacts.cleaning import ContactCleaner
 from contacts.exports import escape_formula
@@ -45,10 +46,8 @@ CHUNK_ROWS = 1000
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
-class ImportError_(Exception):  # noqa: N801 - "ImportError" is a builtin
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class ImportError_(ServiceError):  # noqa: N801 - "ImportError" is a builtin
+    pass
 
 
 @transaction.atomic

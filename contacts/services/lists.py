@@ -4,14 +4,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.errors import ServiceError
 from accounts.models import Account
 from contacts.models import Contact, ContactList, ListMembership
 
 
-class ListError(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class ListError(ServiceError):
+    pass
 
 
 def list_create(*, account: Account, name: str, description: str = "") -> ContactList:

@@ -1,10 +1,16 @@
-"""Plumbing shared by every API endpoint: one error shape, pagination, schema post-processing."""
+"""The API conventions every app follows: one error shape, pagination, schema post-processing.
+
+They live on the ground floor (beside the tenant) so that every app may use them and none has to
+import the project package."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, serializers, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from accounts.errors import ConflictError, ServiceError
 
 
 class Conflict(exceptions.APIException):
@@ -41,6 +47,14 @@ def _field_errors(detail) -> dict[str, list[str]]:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        # A service's refusal, in the one shape; no view translates it into another error.
+        return Response(
+            {"code": exc.code, "message": exc.message, "fields": exc.fields},
+            status=status.HTTP_409_CONFLICT
+            if isinstance(exc, ConflictError)
+            else status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
