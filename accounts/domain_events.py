@@ -1,0 +1,27 @@
+"""Domain events: how an app tells the apps above it what happened, without importing them.
+
+Each app defines the signals of its own domain (`contacts/signals.py`, `campaigns/signals.py`) and
+sends them with `send_on_commit`, so a receiver (stats, automations, outbound webhooks) only ever
+hears of what was committed, and a rolled-back transaction announces nothing. Receivers are
+registered by the listening app in its `AppConfig.ready()`; they must be quick and idempotent
+(the same event may be sent again after a retried task), and they must not raise: an error in one
+receiver is logged and does not stop the others (`send_robust`).
+"""
+
+import logging
+
+from django.db import transaction
+from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
+
+
+def send_on_commit(signal: Signal, sender, **payload) -> None:
+    """Send `signal` once the current transaction commits (at once outside a transaction)."""
+
+    def send() -> None:
+        for receiver, outcome in signal.send_robust(sender=sender, **payload):
+            if isinstance(outcome, Exception):
+                logger.error("receiver %r of %r failed", receiver, sender, exc_info=outcome)
+
+    transaction.on_commit(send, robust=False)
