@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import SUPPORTED_REGIONS
 
+from accounts.errors import ServiceError
 from accounts.models import Account, User
 
 
@@ -59,3 +60,14 @@ class AccountSettingsForm(forms.ModelForm):
         model = Account
         fields = ["name", "timezone", "language", "default_phone_region", "postal_address"]
         widgets = {"postal_address": forms.Textarea(attrs={"rows": 3})}
+
+
+def add_service_error(form: forms.BaseForm, error: ServiceError) -> None:
+    """Show a service's refusal on the form that asked for it: each reason beside its field, and
+    on the form itself the reasons about fields it does not show (or the message, if the error
+    names no field). The one place HTML views turn a `ServiceError` into what people read."""
+    if not error.fields:
+        form.add_error(None, error.message)
+    for name, reasons in error.fields.items():
+        for reason in reasons:
+            form.add_error(name if name in form.fields else None, reason)

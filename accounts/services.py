@@ -1,12 +1,15 @@
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
+from accounts.errors import ServiceError
 from accounts.models import Account, Membership, User
 
 
-class EmailAlreadyRegistered(Exception):
-    pass
+class EmailAlreadyRegistered(ServiceError):
+    code = "email_taken"
 
 
 def _new_account_number() -> str:
@@ -43,7 +46,7 @@ def account_create_with_owner(
     """Sign-up: a new tenant and the person who owns it."""
     email = owner_email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise EmailAlreadyRegistered(email)
+        raise EmailAlreadyRegistered({"email": _("An account already uses this email address.")})
     account = account_create(name=name, language=language)
     user = User.objects.create_user(email=email, password=owner_password)
     Membership.objects.create(user=user, account=account, role=Membership.Role.OWNER)
@@ -55,10 +58,13 @@ def account_update(*, account: Account, **changes) -> Account:
     allowed = {"name", "timezone", "language", "default_phone_region", "postal_address"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValueError(f"Fields not editable: {sorted(unknown)}")
+        raise ValueError(f"Fields not editable: {sorted(unknown)}")  # a caller's bug, not a user's
     for field, value in changes.items():
         setattr(account, field, value)
-    account.full_clean()
+    try:
+        account.full_clean()
+    except ValidationError as error:
+        raise ServiceError(error.message_dict) from error
     account.save(update_fields=sorted(changes))
     return account
 

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.forms import AccountSettingsForm, SignupForm
+from accounts.errors import ServiceError
+from accounts.forms import AccountSettingsForm, SignupForm, add_service_error
 from accounts.middleware import SESSION_ACCOUNT_KEY
 from accounts.selectors import membership_for
 
@@ -45,12 +46,16 @@ def signup(request):
         return redirect("accounts:dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account, user = services.account_create_with_owner(
-            name=form.cleaned_data["company"],
-            owner_email=form.cleaned_data["email"],
-            owner_password=form.cleaned_data["password"],
-            language=request.LANGUAGE_CODE,
-        )
+        try:
+            account, user = services.account_create_with_owner(
+                name=form.cleaned_data["company"],
+                owner_email=form.cleaned_data["email"],
+                owner_password=form.cleaned_data["password"],
+                language=request.LANGUAGE_CODE,
+            )
+        except ServiceError as error:
+            add_service_error(form, error)
+            return render(request, "accounts/signup.html", {"form": form})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         request.session[SESSION_ACCOUNT_KEY] = account.pk
         messages.success(
@@ -86,10 +91,14 @@ def switch_account(request):
 def account_settings(request):
     form = AccountSettingsForm(request.POST or None, instance=request.account)
     if request.method == "POST" and form.is_valid():
-        services.account_update(
-            account=request.account,
-            **{field: form.cleaned_data[field] for field in form.Meta.fields},
-        )
-        messages.success(request, _("Settings saved."))
-        return redirect("accounts:settings")
+        try:
+            services.account_update(
+                account=request.account,
+                **{field: form.cleaned_data[field] for field in form.Meta.fields},
+            )
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect("accounts:settings")
     return render(request, "accounts/settings.html", {"form": form})

@@ -9,11 +9,11 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from accounts.api import AccountSerializer
-from accounts.api_conventions import Conflict, ErrorSerializer
+from accounts.api_conventions import ErrorSerializer
 from accounts.services import account_update
 from accounts.tenancy import AccountObjectsViewSet
 from apikeys.models import ApiKey
-from apikeys.services import ApiKeyLimitReached, api_key_create, api_key_revoke
+from apikeys.services import api_key_create, api_key_revoke
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -80,17 +80,11 @@ class ApiKeyViewSet(AccountObjectsViewSet):
     def create(self, request):
         serializer = ApiKeyCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        try:
-            api_key, plaintext = api_key_create(
-                account=request.account,
-                name=serializer.validated_data["name"],
-                mode=serializer.validated_data["mode"],
-            )
-        except ApiKeyLimitReached as error:
-            raise Conflict(
-                f"This account already has {error.args[0]} active API keys; revoke one first.",
-                code="api_key_limit_reached",
-            ) from error
+        api_key, plaintext = api_key_create(
+            account=request.account,
+            name=serializer.validated_data["name"],
+            mode=serializer.validated_data["mode"],
+        )
         api_key.key = plaintext
         return Response(ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
 

@@ -5,7 +5,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.errors import ConflictError
 from accounts.models import Account
 from apikeys.models import KEY_PREFIX_LENGTH, ApiKey, hash_key
 
@@ -14,8 +16,14 @@ _SECRET_LENGTH = 40  # ≈ 238 bits of entropy
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class ApiKeyLimitReached(Exception):
-    pass
+class ApiKeyLimitReached(ConflictError):
+    code = "api_key_limit_reached"
+
+    def __init__(self, limit: int):
+        super().__init__(
+            _("You already have %(limit)d active keys: revoke one first.") % {"limit": limit}
+        )
+        self.limit = limit
 
 
 def _new_plaintext(mode: str) -> str:

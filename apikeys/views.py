@@ -4,12 +4,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.errors import ServiceError
+from accounts.forms import add_service_error
 from accounts.tenancy import get_for_account_or_404
 from accounts.views import manager_required
 from apikeys.forms import ApiKeyForm
 from apikeys.models import ApiKey
 from apikeys.selectors import active_api_keys, api_keys_of
-from apikeys.services import ApiKeyLimitReached, api_key_create, api_key_revoke
+from apikeys.services import api_key_create, api_key_revoke
 
 # The plaintext travels through the session exactly once, from the POST to the page it redirects to.
 SESSION_NEW_KEY = "apikeys:new_key"
@@ -26,12 +28,8 @@ def api_key_list(request):
                 mode=form.cleaned_data["mode"],
                 actor=request.user,
             )
-        except ApiKeyLimitReached:
-            messages.error(
-                request,
-                _("You already have %(limit)d active keys: revoke one first.")
-                % {"limit": settings.API_KEYS_PER_ACCOUNT},
-            )
+        except ServiceError as error:
+            add_service_error(form, error)
         else:
             request.session[SESSION_NEW_KEY] = {"id": api_key.pk, "key": plaintext}
             return redirect("apikeys:list")

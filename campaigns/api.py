@@ -10,24 +10,15 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.api_conventions import Conflict
 from accounts.tenancy import AccountObjectsViewSet
 from campaigns import pipeline, services
-from campaigns.dkim import DkimError, dkim_key_create
+from campaigns.dkim import dkim_key_create
 from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, gallery_template, template_source
 from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import ContactList, Segment
 from stats.links import clean_utm
-
-
-def _errors(error: services.CampaignError) -> ValidationError:
-    return ValidationError({field: [message] for field, message in error.errors.items()})
-
-
-# --- Senders ----------------------------------------------------------------------------------
 
 
 class SenderAddressSerializer(serializers.ModelSerializer):
@@ -57,19 +48,11 @@ class SenderAddressViewSet(AccountObjectsViewSet):
     def create(self, request):
         serializer = SenderAddressSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            sender = services.sender_create(account=request.account, **serializer.validated_data)
-        except services.CampaignError as error:
-            raise _errors(error) from error
+        sender = services.sender_create(account=request.account, **serializer.validated_data)
         return Response(SenderAddressSerializer(sender).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        if EmailCampaign.objects.filter(sender=instance).exists():
-            raise Conflict("Campaigns use this sender address.", code="sender_in_use")
-        instance.delete()
-
-
-# --- Templates --------------------------------------------------------------------------------
+        services.sender_delete(sender=instance)
 
 
 class GalleryTemplateSerializer(serializers.Serializer):
@@ -100,10 +83,7 @@ class EmailTemplateViewSet(AccountObjectsViewSet):
     def create(self, request):
         serializer = EmailTemplateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            template = services.template_save(account=request.account, **serializer.validated_data)
-        except services.CampaignError as error:
-            raise _errors(error) from error
+        template = services.template_save(account=request.account, **serializer.validated_data)
         return Response(EmailTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -114,9 +94,6 @@ class EmailTemplateViewSet(AccountObjectsViewSet):
     @action(detail=False, methods=["get"], pagination_class=None)
     def gallery(self, request):
         return Response(GalleryTemplateSerializer(gallery(), many=True).data)
-
-
-# --- Campaigns --------------------------------------------------------------------------------
 
 
 class AccountObjects(serializers.PrimaryKeyRelatedField):
@@ -267,12 +244,9 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
     def create(self, request):
         serializer = EmailCampaignSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        try:
-            campaign = services.campaign_create(
-                account=request.account, data=_campaign_data(serializer.validated_data)
-            )
-        except services.CampaignError as error:
-            raise _errors(error) from error
+        campaign = services.campaign_create(
+            account=request.account, data=_campaign_data(serializer.validated_data)
+        )
         return Response(
             EmailCampaignSerializer(campaign, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
@@ -285,18 +259,13 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
             campaign, data=request.data, partial=True, context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
-        try:
-            campaign = services.campaign_update(
-                campaign=campaign, data=_campaign_data(serializer.validated_data)
-            )
-        except services.CampaignError as error:
-            raise _errors(error) from error
+        campaign = services.campaign_update(
+            campaign=campaign, data=_campaign_data(serializer.validated_data)
+        )
         return Response(EmailCampaignSerializer(campaign, context={"request": request}).data)
 
     def perform_destroy(self, instance):
-        if instance.status != EmailCampaign.Status.DRAFT:
-            raise Conflict("Only a draft can be deleted; cancel it instead.", code="not_draft")
-        instance.delete()
+        services.campaign_delete(campaign=instance)
 
     @extend_schema(
         summary="Schedule the campaign, or send it now",
@@ -309,20 +278,17 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
     def schedule(self, request, pk=None):
         serializer = ScheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            campaign = services.campaign_schedule(
-                campaign=self.get_object(),
-                at=serializer.validated_data.get("at"),
-                sandbox=request.auth.is_test,
-            )
-        except services.CampaignError as error:
-            raise _errors(error) from error
+        campaign = services.campaign_schedule(
+            campaign=self.get_object(),
+            at=serializer.validated_data.get("at"),
+            sandbox=request.auth.is_test,
+        )
         return Response(EmailCampaignSerializer(campaign, context={"request": request}).data)
 
     def _transition(self, request, change, name: str):
         campaign = self.get_object()
         if not change(campaign=campaign):
-            raise Conflict(
+            raise services.CampaignStateError(
                 f"Cannot {name} a campaign that is {campaign.status}.", code="invalid_status"
             )
         campaign.refresh_from_db()
@@ -371,12 +337,9 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
         campaign = self.get_object()
         if request.auth.is_test:
             return Response({"sent": 0})
-        try:
-            sent = services.campaign_send_test(
-                campaign=campaign, recipients=serializer.validated_data["recipients"]
-            )
-        except services.CampaignError as error:
-            raise _errors(error) from error
+        sent = services.campaign_send_test(
+            campaign=campaign, recipients=serializer.validated_data["recipients"]
+        )
         return Response({"sent": sent})
 
     @extend_schema(
@@ -393,9 +356,6 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
             messages = messages.filter(status=wanted)
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
-
-
-# --- DKIM -------------------------------------------------------------------------------------
 
 
 class DkimKeySerializer(serializers.ModelSerializer):
@@ -426,8 +386,5 @@ class DkimKeyViewSet(AccountObjectsViewSet):
     def create(self, request):
         serializer = DkimKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            key = dkim_key_create(account=request.account, **serializer.validated_data)
-        except DkimError as error:
-            raise Conflict(str(error), code="dkim_key_exists") from error
+        key = dkim_key_create(account=request.account, **serializer.validated_data)
         return Response(DkimKeySerializer(key).data, status=status.HTTP_201_CREATED)

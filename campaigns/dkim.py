@@ -23,6 +23,8 @@ SIGNED_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-uns
 class DkimError(ConflictError):
     """A second key for the same domain."""
 
+    code = "dkim_key_exists"
+
 
 def _fernet() -> Fernet:
     # A dedicated key may be set; otherwise one is derived from SECRET_KEY (rotating SECRET_KEY

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.errors import ServiceError
+from accounts.errors import ConflictError, ServiceError
 from accounts.models import Account
 from campaigns import merge_tags, rendering
 from campaigns.models import EmailCampaign, EmailTemplate, Message, SenderAddress
@@ -22,7 +22,11 @@ class CampaignError(ServiceError):
     pass
 
 
-# --- Senders ----------------------------------------------------------------------------------
+class CampaignStateError(ConflictError):
+    """The change is valid but the current state of the campaign or sender forbids it (409).
+
+    Its messages are English, untranslated: only the API shows them, and has always answered
+    them in English."""
 
 
 def sender_create(*, account: Account, email: str, name: str) -> SenderAddress:
@@ -47,6 +51,12 @@ def sender_create(*, account: Account, email: str, name: str) -> SenderAddress:
     return sender
 
 
+def sender_delete(*, sender: SenderAddress) -> None:
+    if EmailCampaign.objects.filter(sender=sender).exists():
+        raise CampaignStateError("Campaigns use this sender address.", code="sender_in_use")
+    sender.delete()
+
+
 def sender_verify(*, token: str) -> SenderAddress | None:
     try:
         payload = signing.loads(token, salt=SENDER_SALT, max_age=7 * 24 * 3600)
@@ -58,8 +68,6 @@ def sender_verify(*, token: str) -> SenderAddress | None:
         sender.save(update_fields=["verified_at"])
     return sender
 
-
-# --- Campaigns --------------------------------------------------------------------------------
 
 AUDIENCE_FIELDS = ("lists", "segments", "excluded_lists", "excluded_segments")
 SIMPLE_FIELDS = {
@@ -113,6 +121,14 @@ def campaign_update(*, campaign: EmailCampaign, data: dict) -> EmailCampaign:
         raise CampaignError({"status": _("A campaign cannot be changed once sending started.")})
     _apply(campaign, data)
     return campaign
+
+
+def campaign_delete(*, campaign: EmailCampaign) -> None:
+    if campaign.status != EmailCampaign.Status.DRAFT:
+        raise CampaignStateError(
+            "Only a draft can be deleted; cancel it instead.", code="not_draft"
+        )
+    campaign.delete()
 
 
 def _ready_to_send(campaign: EmailCampaign) -> None:
@@ -172,7 +188,11 @@ def campaign_send_test(*, campaign: EmailCampaign, recipients: list[str]) -> int
         return connection.send_messages(emails) or 0
 
 
-# --- Templates --------------------------------------------------------------------------------
+def campaign_save_as_template(*, campaign: EmailCampaign, name: str) -> EmailTemplate:
+    """The campaign's content kept as one of the account's templates, to start others from."""
+    if not campaign.html.strip():
+        raise CampaignError({"html": _("The campaign has no content.")})
+    return template_save(account=campaign.account, name=name, source=campaign.html)
 
 
 def template_save(

@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.errors import ServiceError
+from accounts.forms import add_service_error
 from accounts.tenancy import get_for_account_or_404
 from accounts.views import account_required
 from campaigns import merge_tags, pipeline, rendering, services
-from campaigns.dkim import DkimError, dkim_key_create
+from campaigns.dkim import dkim_key_create
 from campaigns.forms import CampaignForm, DkimForm, ScheduleForm, SenderForm, SendTestForm
 from campaigns.gallery import (
     OBJECTIVES,
@@ -192,9 +194,8 @@ def campaign_edit_page(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.campaign_update(campaign=campaign, data=dict(form.cleaned_data))
-        except services.CampaignError as error:
-            for field, message in error.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+        except ServiceError as error:
+            add_service_error(form, error)
         else:
             messages.success(request, _("Campaign saved."))
             return redirect("campaigns:edit", pk=pk)
@@ -255,17 +256,16 @@ def campaign_action_page(request, pk, action):
             messages.success(request, _("The campaign is on its way."))
         elif action == "send-test":
             form = SendTestForm(request.POST)
-            if not form.is_valid():
-                raise services.CampaignError({"recipients": " ".join(form.errors["recipients"])})
-            sent = services.campaign_send_test(
-                campaign=campaign, recipients=form.cleaned_data["recipients"]
-            )
-            messages.success(request, _("%(n)d test emails sent.") % {"n": sent})
+            if form.is_valid():
+                sent = services.campaign_send_test(
+                    campaign=campaign, recipients=form.cleaned_data["recipients"]
+                )
+                messages.success(request, _("%(n)d test emails sent.") % {"n": sent})
+            else:
+                messages.error(request, " ".join(form.errors["recipients"]))
         elif action == "save-template":
-            if not campaign.html.strip():
-                raise services.CampaignError({"html": _("The campaign has no content.")})
             name = request.POST.get("template_name", "").strip()[:200] or campaign.name
-            services.template_save(account=request.account, name=name, source=campaign.html)
+            services.campaign_save_as_template(campaign=campaign, name=name)
             messages.success(request, _("Saved in your templates as “%(name)s”.") % {"name": name})
         elif action in {"pause", "resume", "cancel"}:
             change = {
@@ -277,9 +277,10 @@ def campaign_action_page(request, pk, action):
                 messages.error(request, _("Not possible in the campaign's current state."))
         else:
             raise Http404
-    except services.CampaignError as error:
-        for message in error.errors.values():
-            messages.error(request, message)
+    except ServiceError as error:
+        # The page redirects back to the editor: the reasons travel as messages, not on a form.
+        for text in error.errors.values() or [error.message]:
+            messages.error(request, text)
     return redirect("campaigns:edit", pk=pk)
 
 
@@ -287,18 +288,22 @@ def campaign_action_page(request, pk, action):
 def senders_page(request):
     sender_form = SenderForm(request.POST if "email" in request.POST else None)
     dkim_form = DkimForm(request.POST if "domain" in request.POST else None)
-    if request.method == "POST":
+    if sender_form.is_bound and sender_form.is_valid():
         try:
-            if sender_form.is_bound and sender_form.is_valid():
-                services.sender_create(account=request.account, **sender_form.cleaned_data)
-                messages.success(request, _("A confirmation email was sent to this address."))
-                return redirect("campaigns:senders")
-            if dkim_form.is_bound and dkim_form.is_valid():
-                dkim_key_create(account=request.account, domain=dkim_form.cleaned_data["domain"])
-                messages.success(request, _("DKIM key created: publish its DNS record."))
-                return redirect("campaigns:senders")
-        except (services.CampaignError, DkimError) as error:
-            messages.error(request, str(getattr(error, "errors", error)))
+            services.sender_create(account=request.account, **sender_form.cleaned_data)
+        except ServiceError as error:
+            add_service_error(sender_form, error)
+        else:
+            messages.success(request, _("A confirmation email was sent to this address."))
+            return redirect("campaigns:senders")
+    if dkim_form.is_bound and dkim_form.is_valid():
+        try:
+            dkim_key_create(account=request.account, domain=dkim_form.cleaned_data["domain"])
+        except ServiceError as error:
+            add_service_error(dkim_form, error)
+        else:
+            messages.success(request, _("DKIM key created: publish its DNS record."))
+            return redirect("campaigns:senders")
     context = {
         "senders": SenderAddress.objects.filter(account=request.account),
         "dkim_keys": DkimKey.objects.filter(account=request.account),
