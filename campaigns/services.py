@@ -25,8 +25,8 @@ class CampaignError(ServiceError):
 class CampaignStateError(ConflictError):
     """The change is valid but the current state of the campaign or sender forbids it (409).
 
-    Its messages are English, untranslated: only the API shows them, and has always answered
-    them in English."""
+    Only the API shows these messages (in English, as API errors are by default), so they are
+    not in the translation catalog."""
 
 
 def sender_create(*, account: Account, email: str, name: str) -> SenderAddress:
