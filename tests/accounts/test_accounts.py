@@ -1,13 +1,16 @@
 import re
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from accounts.errors import ServiceError
 from accounts.models import Account, Membership, User
+from accounts.services import EmailAlreadyRegistered, account_create_with_owner, account_update
 from tests.conftest import PASSWORD
-from tests.factories import AccountFactory, MembershipFactory
+from tests.factories import AccountFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +38,31 @@ def test_signup_refuses_a_taken_email_and_weak_password(client, owner):
     form = response.context["form"]
     assert set(form.errors) == {"email", "password"}
     assert Account.objects.count() == 1
+
+
+def test_an_email_registered_meanwhile_is_refused_on_the_signup_form(client, monkeypatch):
+    # given: the address is taken between the form's check and the service's
+    from accounts import forms
+
+    monkeypatch.setattr(forms.SignupForm, "clean_email", lambda form: form.cleaned_data["email"])
+    UserFactory(email="anne@example.com")
+    # when
+    response = client.post(
+        "/signup/", {"company": "Durand", "email": "anne@example.com", "password": PASSWORD}
+    )
+    # then
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "email": ["Un compte utilise déjà cette adresse e-mail."]
+    }
+    assert not Account.objects.filter(name="Durand").exists()
+
+
+def test_the_signup_service_refuses_a_taken_email_with_its_code(owner):
+    with pytest.raises(EmailAlreadyRegistered) as refused:
+        account_create_with_owner(name="X", owner_email=owner.email.upper(), owner_password=None)
+    assert refused.value.code == "email_taken"
+    assert list(refused.value.fields) == ["email"]
 
 
 def test_login_is_case_insensitive_on_email(client, owner):
@@ -65,13 +93,25 @@ def test_password_reset_by_email(client, owner):
     assert owner.check_password(new_password)
 
 
-def test_switch_account_only_between_own_memberships(logged_in_client, owner):
+def test_switch_account_to_an_own_membership(logged_in_client, owner):
+    # given
     second = MembershipFactory(user=owner, account=AccountFactory(name="Zeta")).account
-    stranger = AccountFactory(name="Not mine")
+    # when
     logged_in_client.post("/account/switch/", {"account": second.pk})
+    # then
     assert logged_in_client.get("/").context["current_account"] == second
-    logged_in_client.post("/account/switch/", {"account": stranger.pk})
-    assert logged_in_client.get("/").context["current_account"] == second
+
+
+def test_switch_account_to_a_strangers_account_is_refused(logged_in_client, owner, account):
+    # given
+    stranger = AccountFactory(name="Not mine")
+    # when
+    response = logged_in_client.post("/account/switch/", {"account": stranger.pk})
+    # then
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Vous n'êtes pas membre de ce compte."
+    ]
+    assert logged_in_client.get("/").context["current_account"] == account
 
 
 def test_settings_update(logged_in_client, account):
@@ -92,6 +132,13 @@ def test_settings_update(logged_in_client, account):
         "en",
         "BE",
     )
+
+
+def test_the_settings_service_refuses_an_invalid_value_field_by_field(account):
+    with pytest.raises(ServiceError) as refused:
+        account_update(account=account, timezone="Mars/Olympus", name="")
+    assert refused.value.code == "invalid"
+    assert set(refused.value.fields) == {"timezone", "name"}
 
 
 def test_members_cannot_change_settings(client, account):
