@@ -3,11 +3,9 @@ import re
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
-from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from accounts.errors import ServiceError
-from accounts.models import Account, Membership, User
+from accounts.models import Account, Membership
 from accounts.services import EmailAlreadyRegistered, account_create_with_owner, account_update
 from tests.conftest import PASSWORD
 from tests.factories import AccountFactory, MembershipFactory, UserFactory
@@ -145,24 +143,6 @@ def test_members_cannot_change_settings(client, account):
     member = MembershipFactory(account=account, role=Membership.Role.MEMBER).user
     client.force_login(member)
     assert client.post("/account/settings/", {"name": "x"}).status_code == 403
-
-
-def test_createaccount_command_prints_a_working_key_last(capsys):
-    call_command("createaccount", "Cave Martin", "--owner", "paul@example.com", "--api-key")
-    lines = capsys.readouterr().out.strip().splitlines()
-    plaintext = lines[-1]
-    assert plaintext.startswith("se_live_")
-    assert User.objects.filter(email="paul@example.com").exists()
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-    assert client.get("/api/v1/account/").json()["name"] == "Cave Martin"
-
-
-def test_createaccount_refuses_a_taken_email(owner):
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError, match="already exists"):
-        call_command("createaccount", "Dup", "--owner", owner.email)
 
 
 def test_pages_are_french_by_default_and_english_on_switch(client, owner):
