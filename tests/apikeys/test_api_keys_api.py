@@ -53,6 +53,8 @@ def test_sixth_active_key_is_refused_with_a_clear_conflict(api_client, account):
     assert response.status_code == 409
     assert response.json()["code"] == "api_key_limit_reached"
     assert "5" in response.json()["message"]
+    assert response.json()["message"] == "You already have 5 active keys: revoke one first."
+    assert response.json()["fields"] == {}
     assert ApiKey.objects.filter(account=account, revoked_at__isnull=True).count() == 5
 
 
@@ -168,15 +170,22 @@ def test_unknown_api_url_answers_json_404(api_client):
 
 
 def test_account_settings_via_api(api_client, account):
+    # when
     response = api_client.patch(
         "/api/v1/account/", {"name": "Nouvelle boutique", "timezone": "America/Montreal"}
     )
+    # then
     assert response.status_code == 200
     account.refresh_from_db()
     assert (account.name, account.timezone) == ("Nouvelle boutique", "America/Montreal")
+
+
+def test_an_unknown_time_zone_is_a_400_on_its_field(api_client, account):
     bad = api_client.patch("/api/v1/account/", {"timezone": "Mars/Olympus"}, format="json")
     assert bad.status_code == 400
     assert "timezone" in bad.json()["fields"]
+    account.refresh_from_db()
+    assert account.timezone == "Europe/Paris"
 
 
 def test_list_endpoint_query_count_does_not_grow(

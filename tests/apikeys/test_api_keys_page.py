@@ -19,11 +19,17 @@ def test_created_key_is_shown_exactly_once(logged_in_client, account):
 
 
 def test_limit_reached_is_explained(logged_in_client, account):
+    # given
     for index in range(5):
         make_api_key(account, name=f"k{index}")
+    # when
     response = logged_in_client.post("/api-keys/", {"name": "6th", "mode": "live"}, follow=True)
+    # then
     assert not ApiKey.objects.filter(name="6th").exists()
     assert "5" in response.content.decode()
+    assert "Vous avez déjà 5 clés actives : révoquez-en une d&#x27;abord." in (
+        response.content.decode()
+    )
 
 
 def test_revoke_from_the_page(logged_in_client, account):
