@@ -55,14 +55,14 @@ def signup(request):
             )
         except ServiceError as error:
             add_service_error(form, error)
-            return render(request, "accounts/signup.html", {"form": form})
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        request.session[SESSION_ACCOUNT_KEY] = account.pk
-        messages.success(
-            request,
-            _("Welcome! Your account number is %(number)s.") % {"number": account.number},
-        )
-        return redirect("accounts:dashboard")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_ACCOUNT_KEY] = account.pk
+            messages.success(
+                request,
+                _("Welcome! Your account number is %(number)s.") % {"number": account.number},
+            )
+            return redirect("accounts:dashboard")
     return render(request, "accounts/signup.html", {"form": form})
 
 
