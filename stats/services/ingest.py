@@ -13,14 +13,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
-from campaigns.models import EmailCampaign, Message
-from stats.models import (
-    CampaignActivity,
-    CampaignClient,
-    CampaignLink,
-    EmailEvent,
-    TrackingHit,
-)
+from campaigns.models import CampaignLink, EmailCampaign, Message
+from stats.models import CampaignActivity, CampaignClient, EmailEvent, TrackingHit
 from stats.services.events import bump_counters, reset_soft_bounces
 from stats.useragents import describe, machine_reason
 

@@ -10,16 +10,15 @@ from django.utils import timezone
 from campaigns import pipeline
 from campaigns.models import EmailCampaign, Message, SenderAddress
 from campaigns.services import campaign_create, campaign_schedule
+from campaigns.verp import read_verp_token, verp_address, verp_token
 from contacts.models import Contact, ContactList, ListMembership, Suppression, address_hash
 from stats.bounces import (
     Outcome,
     ReportKind,
     bounce_report_apply,
     parse_report,
-    verp_address,
 )
 from stats.models import CampaignStats, EmailEvent, SoftBounceCount
-from stats.tokens import read_verp_token, verp_token
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BOUNCE_ADDRESS = "bounces@sendethic.example"
