@@ -128,10 +128,10 @@ def campaign_start(*, campaign: EmailCampaign) -> int:
     return count
 
 
-def campaign_pause(*, campaign: EmailCampaign) -> bool:
+def campaign_pause(*, campaign: EmailCampaign, reason: str = "") -> bool:
     return bool(
         EmailCampaign.objects.filter(pk=campaign.pk, status=EmailCampaign.Status.RUNNING).update(
-            status=EmailCampaign.Status.PAUSED
+            status=EmailCampaign.Status.PAUSED, pause_reason=reason[:300]
         )
     )
 
