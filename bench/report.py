@@ -24,8 +24,8 @@ def make_campaign(messages: int):
 
     from accounts.models import Membership, User
     from accounts.services import account_create
-    from campaigns.models import EmailCampaign
-    from stats.models import CampaignActivity, CampaignClient, CampaignLink, CampaignStats
+    from campaigns.models import CampaignLink, EmailCampaign
+    from stats.models import CampaignActivity, CampaignClient, CampaignStats
 
     account = account_create(name=f"bench report {time.time()}")
     user = User.objects.create_user(email=f"bench-report-{account.pk}@example.com", password=None)

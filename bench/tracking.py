@@ -49,8 +49,8 @@ def make_campaign():
     from django.utils import timezone
 
     from accounts.services import account_create
+    from campaigns.links import store_links
     from campaigns.models import EmailCampaign
-    from stats.links import store_links
 
     account = account_create(name=f"bench tracking {time.time()}")
     campaign = EmailCampaign.objects.create(
@@ -75,7 +75,7 @@ def write_paths(campaign, directory: Path) -> dict[str, Path]:
     from django.urls import reverse
 
     from campaigns.models import Message
-    from stats.tokens import click_token, open_token
+    from campaigns.tokens import click_token, open_token
 
     ids = list(Message.objects.filter(campaign=campaign).values_list("pk", flat=True))
     rng = random.Random(7)

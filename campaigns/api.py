@@ -16,9 +16,9 @@ from accounts.tenancy import AccountObjectsViewSet
 from campaigns import pipeline, services
 from campaigns.dkim import dkim_key_create
 from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, gallery_template, template_source
+from campaigns.links import clean_utm
 from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import ContactList, Segment
-from stats.links import clean_utm
 
 
 class SenderAddressSerializer(serializers.ModelSerializer):

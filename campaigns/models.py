@@ -155,6 +155,30 @@ class Message(models.Model):
         return f"{self.email} ({self.status})"
 
 
+class CampaignLink(models.Model):
+    """One tracked link of a campaign: the only URL a click token of this campaign may redirect
+    to (UTM parameters already appended). Numbered when sending starts (campaigns/links.py);
+    the click counters are kept by stats."""
+
+    campaign = models.ForeignKey(EmailCampaign, on_delete=models.CASCADE, related_name="links")
+    index = models.PositiveIntegerField()
+    url = models.TextField()
+    clicks_total = models.PositiveIntegerField(default=0)  # human clicks
+    clicks_unique = models.PositiveIntegerField(default=0)  # recipients who clicked it
+    machine_clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # The model moved from stats; its table kept its name, so no data had to move.
+        db_table = "stats_campaignlink"
+        ordering = ["campaign", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "index"], name="unique_campaign_link")
+        ]
+
+    def __str__(self):
+        return f"#{self.index} {self.url}"
+
+
 class DkimKey(models.Model):
     """A DKIM signing key for one of the account's sending domains (RFC 6376).
 

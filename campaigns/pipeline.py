@@ -20,6 +20,7 @@ from campaigns import merge_tags, rendering
 from campaigns.dkim import sign, signing_key_for
 from campaigns.models import EmailCampaign, Message
 from campaigns.pacing import account_rate, wait_for_send_slot
+from campaigns.verp import verp_address
 from contacts.models import (
     SENDABLE_STATUSES,
     Channel,
@@ -30,7 +31,6 @@ from contacts.models import (
 from contacts.segments.functions import Sha256Hex
 from contacts.segments.selectors import segment_contacts
 from contacts.services.consent import suppression_add
-from stats.bounces import verp_address
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +128,10 @@ def campaign_start(*, campaign: EmailCampaign) -> int:
     return count
 
 
-def campaign_pause(*, campaign: EmailCampaign) -> bool:
+def campaign_pause(*, campaign: EmailCampaign, reason: str = "") -> bool:
     return bool(
         EmailCampaign.objects.filter(pk=campaign.pk, status=EmailCampaign.Status.RUNNING).update(
-            status=EmailCampaign.Status.PAUSED
+            status=EmailCampaign.Status.PAUSED, pause_reason=reason[:300]
         )
     )
 

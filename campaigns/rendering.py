@@ -15,9 +15,8 @@ from django.core.mail.message import sanitize_address
 from django.utils.html import strip_tags
 from premailer import Premailer
 
-from campaigns import merge_tags
+from campaigns import links, merge_tags
 from campaigns.models import EmailCampaign, Message
-from stats import links
 
 UNSUBSCRIBE_SALT = "campaigns.unsubscribe"
 
@@ -112,6 +111,18 @@ def unsubscribe_token(message: Message) -> str:
 
 def message_id_from_token(token: str) -> int:
     return int(signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token))
+
+
+def message_from_token(token: str) -> Message | None:
+    """The message an unsubscribe or "view in browser" link names, with what those pages read;
+    None if the token was tampered with or the message is gone."""
+    try:
+        message_id = message_id_from_token(token)
+    except (signing.BadSignature, ValueError):
+        return None
+    return (
+        Message.objects.select_related("campaign__account", "contact").filter(pk=message_id).first()
+    )
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@ from django.urls import path
 
 from campaigns import views
 
+# The namespace also holds `unsubscribe` (u/<token>/), served by stats: the project's URLconf
+# (sendethic/urls.py) adds it, since campaigns never imports stats.
 app_name = "campaigns"
 
 urlpatterns = [
-    path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("m/<str:token>/", views.mirror, name="mirror"),
     path("senders/verify/<str:token>/", views.sender_verify, name="sender_verify"),
     path("", views.campaign_list_page, name="list"),

@@ -1,16 +1,17 @@
-"""Public pages reached from the emails: unsubscribe (RFC 8058), view in browser, sender check."""
+"""Public pages reached from the emails (view in browser, sender check) and the marketer's pages.
+
+The unsubscribe page is served by stats (stats/unsubscribe_views.py), which records the opt-out;
+it keeps its URL and name (`campaigns:unsubscribe`, see sendethic/urls.py)."""
 
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from accounts.errors import ServiceError
 from accounts.forms import add_service_error
@@ -28,65 +29,14 @@ from campaigns.gallery import (
     template_source,
 )
 from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
-from contacts.models import Contact, ContactList, ListMembership, Segment
-from stats.services.events import record_unsubscribe
+from contacts.models import Contact, ContactList, Segment
 
 
 def _message(token: str) -> Message:
-    try:
-        message_id = rendering.message_id_from_token(token)
-    except (signing.BadSignature, ValueError) as error:
-        raise Http404 from error
-    message = (
-        Message.objects.select_related("campaign__account", "contact").filter(pk=message_id).first()
-    )
+    message = rendering.message_from_token(token)
     if message is None:
         raise Http404
     return message
-
-
-def _subscribed_lists(message: Message) -> list[ContactList]:
-    """The account's lists this recipient is still subscribed to (for a partial opt-out)."""
-    if message.contact is None:
-        return []
-    return list(
-        ContactList.objects.filter(
-            account_id=message.campaign.account_id,
-            listmembership__contact=message.contact,
-            listmembership__status=ListMembership.Status.SUBSCRIBED,
-        ).order_by("name")
-    )
-
-
-@csrf_exempt  # RFC 8058: mail clients POST with no cookie and no CSRF token
-@require_http_methods(["GET", "POST"])
-def unsubscribe(request, token):
-    """GET: a confirmation and preference page (some lists, or all email). POST: done at once —
-    the one-click POST of RFC 8058 (`List-Unsubscribe=One-Click`) always means all email."""
-    message = _message(token)
-    lists = _subscribed_lists(message)
-    if request.method == "GET":
-        return render(request, "campaigns/unsubscribe.html", {"message": message, "lists": lists})
-    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-    chosen = []
-    if not one_click and request.POST.get("scope") == "lists":
-        wanted = set(request.POST.getlist("lists"))
-        chosen = [item for item in lists if str(item.pk) in wanted]
-        if not chosen:
-            return render(
-                request,
-                "campaigns/unsubscribe.html",
-                {"message": message, "lists": lists, "error": _("Choose at least one list.")},
-                status=400,
-            )
-    record_unsubscribe(
-        message=message,
-        source="one-click" if one_click else "unsubscribe page",
-        ip_address=request.META.get("REMOTE_ADDR"),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        lists=chosen,
-    )
-    return render(request, "campaigns/unsubscribed.html", {"message": message, "lists": chosen})
 
 
 def mirror(request, token):

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api_conventions import api_not_found
 from apikeys.api import ApiKeyViewSet, CurrentAccountView
+from campaigns import urls as campaigns_urls
 from campaigns.api import (
     DkimKeyViewSet,
     EmailCampaignViewSet,
@@ -22,6 +23,7 @@ from contacts.api import (
 )
 from sendethic.views import robots_txt
 from stats import api as stats_api
+from stats import urls_unsubscribe
 
 router = SimpleRouter()
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
@@ -53,7 +55,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-keys/", include("apikeys.urls")),
     path("contacts/", include("contacts.urls")),
-    path("email/", include("campaigns.urls")),
+    # The recipient's unsubscribe page is stats' (it records the opt-out) but keeps the address
+    # and name the emails already sent use: /email/u/<token>/, `campaigns:unsubscribe`.
+    path(
+        "email/",
+        include(
+            ([*urls_unsubscribe.urlpatterns, *campaigns_urls.urlpatterns], campaigns_urls.app_name)
+        ),
+    ),
     path("t/", include("stats.urls_tracking")),
     path("stats/", include("stats.urls")),
     path("anymail/", include("anymail.urls")),

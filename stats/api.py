@@ -13,13 +13,11 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from accounts.tenancy import get_for_account_or_404
-from campaigns.models import EmailCampaign
+from campaigns.models import CampaignLink, EmailCampaign
 from contacts.models import Channel, Contact
 from stats import selectors
 from stats.exports import report_csv_response
-from stats.models import CampaignLink, EmailEvent
-
-# --- Serializers ---------------------------------------------------------------------------------
+from stats.models import EmailEvent
 
 
 class CampaignSummarySerializer(serializers.Serializer):
@@ -253,9 +251,6 @@ REPORT_EXAMPLE = OpenApiExample(
 )
 
 TAGS = ["Statistics"]
-
-
-# --- Views ---------------------------------------------------------------------------------------
 
 
 class CampaignReportViewSet(viewsets.ViewSet):

@@ -1,9 +1,9 @@
 """Bounces and complaints that come back by email, for messages sent over plain SMTP (DESIGN §6).
 
-Each message leaves with a VERP return path, `<local>+<token>@<domain>` built from
-settings.BOUNCE_ADDRESS, so a bounce names its message even when the remote server quotes nothing
-of it; failing that, the original's Message-ID in the returned headers does. `manage.py
-process_bounces` reads the mailbox that address delivers to and hands each message here.
+Each message leaves with a VERP return path made by the email channel (campaigns/verp.py), so a
+bounce names its message even when the remote server quotes nothing of it; failing that, the
+original's Message-ID in the returned headers does. `manage.py process_bounces` reads the
+mailbox settings.BOUNCE_ADDRESS delivers to and hands each message here.
 
 The standard library's email package is the parser: it already splits a message/delivery-status
 part (RFC 3464) into one header block per message and per recipient, and parses message/* parts
@@ -21,12 +21,11 @@ from email.message import Message as MimeMessage
 from email.utils import parseaddr, parsedate_to_datetime
 from enum import StrEnum
 
-from django.conf import settings
-
 from campaigns.models import Message
+from campaigns.tokens import InvalidToken
+from campaigns.verp import read_verp_token, verp_pattern
 from stats.models import EmailEvent
 from stats.services.events import record_bounce, record_complaint
-from stats.tokens import InvalidToken, read_verp_token, verp_token
 
 logger = logging.getLogger(__name__)
 
@@ -88,27 +87,6 @@ FAILURE_SUBJECT = re.compile(
 AUTO_REPLY_SUBJECT = re.compile(
     r"out of (the )?office|auto(matic)?[- ]?reply|absence|abwesenheit|vacation", re.IGNORECASE
 )
-
-
-def verp_address(message_id: int) -> str:
-    """The return path of one message, or "" when no bounce address is configured."""
-    local, _at, domain = settings.BOUNCE_ADDRESS.rpartition("@")
-    if not local or not domain:
-        return ""
-    return f"{local}+{verp_token(message_id)}@{domain}"
-
-
-def _verp_pattern() -> re.Pattern | None:
-    local, _at, domain = settings.BOUNCE_ADDRESS.rpartition("@")
-    if not local or not domain:
-        return None
-    return re.compile(
-        rf"(?<![\w.+-]){re.escape(local)}\+([0-9a-f]+-[0-9a-f]+)@{re.escape(domain)}",
-        re.IGNORECASE,
-    )
-
-
-# --- Parsing ---------------------------------------------------------------------------------
 
 
 def parse_report(raw: bytes | MimeMessage) -> BounceReport:
@@ -226,7 +204,7 @@ def _returned_headers(mail: MimeMessage) -> MimeMessage | None:
 
 
 def _find_verp_token(mail: MimeMessage, original: MimeMessage | None) -> str:
-    pattern = _verp_pattern()
+    pattern = verp_pattern()
     if pattern is None:
         return ""
     values = [value for name in RECIPIENT_HEADERS for value in mail.get_all(name, [])]
@@ -314,9 +292,6 @@ def _normal_message_id(value: str) -> str:
     value = value.strip()
     bare = value.strip("<>").strip()
     return f"<{bare}>" if bare else ""
-
-
-# --- Matching and recording ------------------------------------------------------------------
 
 
 def message_by_message_id(message_id: str) -> Message | None:

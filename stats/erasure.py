@@ -1,7 +1,6 @@
-"""GDPR erasure of a contact, for what the email side keeps about them."""
+"""GDPR erasure of a contact, for what stats keeps about them (the channel anonymises its own
+messages: campaigns/erasure.py)."""
 
-from django.db.models import F, Value
-from django.db.models.functions import Cast, Concat
 from django.dispatch import receiver
 
 from campaigns.models import Message
@@ -9,15 +8,9 @@ from contacts.signals import contact_erased
 from stats.models import EmailEvent, TrackingHit
 
 
-@receiver(contact_erased)
+@receiver(contact_erased, dispatch_uid="stats.erasure.anonymise_email_history")
 def anonymise_email_history(sender, contact, **kwargs):
-    """Messages keep their outcome for the statistics but lose the address; events lose the IP
-    address and user agent; hits not yet ingested are dropped."""
+    """Events lose the IP address, user agent and diagnostic; hits not yet ingested are dropped."""
     messages = Message.objects.filter(contact=contact)
     TrackingHit.objects.filter(message_id__in=messages.values("pk")).delete()
     EmailEvent.objects.filter(contact=contact).update(ip_address=None, user_agent="", detail="")
-    messages.update(
-        email=Concat(Value("erased."), Cast(F("pk"), output_field=Message._meta.get_field("email")),
-                     Value("@invalid")),
-        error="",
-    )  # fmt: skip

@@ -1,5 +1,6 @@
-"""Email statistics (DESIGN §6): tracked links, raw tracking hits, events and the counters that
-keep a campaign's report fast whatever its size.
+"""Email statistics (DESIGN §6): raw tracking hits, events and the counters that keep a
+campaign's report fast whatever its size. The tracked links are the channel's
+(campaigns.models.CampaignLink); stats counts the clicks in them.
 
 Opens and clicks arrive at high rate: the tracking views only append a `TrackingHit` (one INSERT,
 no lock shared between requests) and a worker folds hits into `EmailEvent`s and the counters in
@@ -11,29 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
-from campaigns.models import EmailCampaign, Message
+from campaigns.models import CampaignLink, EmailCampaign, Message
 from contacts.models import Contact
-
-
-class CampaignLink(models.Model):
-    """One tracked link of a campaign: the only URL a click token of this campaign may redirect
-    to (UTM parameters already appended)."""
-
-    campaign = models.ForeignKey(EmailCampaign, on_delete=models.CASCADE, related_name="links")
-    index = models.PositiveIntegerField()
-    url = models.TextField()
-    clicks_total = models.PositiveIntegerField(default=0)  # human clicks
-    clicks_unique = models.PositiveIntegerField(default=0)  # recipients who clicked it
-    machine_clicks = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["campaign", "index"]
-        constraints = [
-            models.UniqueConstraint(fields=["campaign", "index"], name="unique_campaign_link")
-        ]
-
-    def __str__(self):
-        return f"#{self.index} {self.url}"
 
 
 class TrackingHit(models.Model):

@@ -18,8 +18,9 @@ from functools import lru_cache
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from stats.models import CampaignLink, TrackingHit
-from stats.tokens import InvalidToken, TrackedMessage, read_click_token, read_open_token
+from campaigns.models import CampaignLink
+from campaigns.tokens import InvalidToken, TrackedMessage, read_click_token, read_open_token
+from stats.models import TrackingHit
 
 logger = logging.getLogger(__name__)
 

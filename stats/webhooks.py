@@ -11,10 +11,17 @@ import re
 
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason, tracking
 from django.dispatch import receiver
+from django.utils import timezone
 
 from campaigns.models import Message
+from campaigns.signals import message_delivered
 from stats.bounces import message_by_message_id
-from stats.services.events import record_bounce, record_complaint, record_unsubscribe
+from stats.services.events import (
+    announce,
+    record_bounce,
+    record_complaint,
+    record_unsubscribe,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +45,9 @@ RECORDED_EVENTS = {
 @receiver(tracking, dispatch_uid="stats.webhooks.tracking_event_record")
 def tracking_event_record(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
     source = f"webhook:{esp_name.lower()}"[:30]
+    if event.event_type == EventType.DELIVERED:
+        _announce_delivery(event)
+        return
     if event.event_type not in RECORDED_EVENTS:
         # Deferred: the ESP is still retrying and reports the final outcome later. Failed: the
         # ESP could not send (its own error), which says nothing about the recipient.
@@ -72,6 +82,21 @@ def tracking_event_record(sender, event: AnymailTrackingEvent, esp_name: str, **
             diagnostic=diagnostic or str(event.reject_reason),
             occurred_at=event.timestamp,
         )
+
+
+def _announce_delivery(event: AnymailTrackingEvent) -> None:
+    """Deliveries are not recorded (a sent message counts as delivered until it bounces), only
+    passed on to whoever listens; the message is not even looked up when no one does."""
+    if not message_delivered.has_listeners(Message):
+        return
+    message = _event_message(event)
+    if message is None:
+        return
+    announce(
+        message_delivered, message_id=message.pk, campaign_id=message.campaign_id,
+        account_id=message.campaign.account_id, contact_id=message.contact_id,
+        at=event.timestamp or timezone.now(),
+    )  # fmt: skip
 
 
 def _event_message(event: AnymailTrackingEvent) -> Message | None:

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaigns.models import EmailCampaign, Message
-from stats.models import CampaignActivity, CampaignClient, CampaignLink, CampaignStats
+from campaigns.models import CampaignLink, EmailCampaign, Message
+from stats.models import CampaignActivity, CampaignClient, CampaignStats
 
 # While messages are still going out the counts move every second: a short cache keeps a busy
 # report page from re-counting a big campaign on every refresh. Once the campaign is settled only

@@ -9,12 +9,16 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.domain_events import send_on_commit
 from accounts.models import Membership
 from campaigns.models import EmailCampaign, Message
+from campaigns.pipeline import campaign_pause
+from campaigns.signals import message_bounced, message_complained
 from contacts.models import (
     Channel,
     ConsentRecord,
@@ -50,6 +54,33 @@ def _event(message: Message, kind: str, *, occurred_at, source: str, detail: str
         detail=(detail or "")[:500],
         **extra,
     )
+
+
+def announce(
+    signal: Signal,
+    *,
+    message_id: int,
+    campaign_id: int,
+    account_id: int,
+    contact_id: int | None,
+    at: datetime,
+    **extra,
+) -> None:
+    """Tell the listening apps (automations, outbound webhooks) what stats learnt of a message,
+    once it is committed (campaigns/signals.py lists the payloads). Nothing is queued when no
+    one listens."""
+    if signal.has_listeners(Message):
+        send_on_commit(
+            signal, Message, message_id=message_id, campaign_id=campaign_id,
+            account_id=account_id, contact_id=contact_id, channel="email", at=at, **extra,
+        )  # fmt: skip
+
+
+def _announce_event(signal: Signal, event: EmailEvent, **extra) -> None:
+    announce(
+        signal, message_id=event.message_id, campaign_id=event.campaign_id,
+        account_id=event.account_id, contact_id=event.contact_id, at=event.occurred_at, **extra,
+    )  # fmt: skip
 
 
 def _already(message: Message, kind: str) -> bool:
@@ -131,6 +162,9 @@ def record_bounce(
             reason=Suppression.Reason.HARD_BOUNCE,
         )
         SoftBounceCount.objects.filter(account=account, address_hash=hashed).delete()
+    _announce_event(
+        message_bounced, event, kind="hard" if permanent else "soft", detail=event.detail
+    )
     return event
 
 
@@ -167,6 +201,7 @@ def record_complaint(
         ),
     )
     pause_if_complaint_rate_exceeded(message.campaign)
+    _announce_event(message_complained, event)
     return event
 
 
@@ -196,13 +231,12 @@ def pause_if_complaint_rate_exceeded(campaign: EmailCampaign) -> bool:
             "rate": 100 * complaints / sent,
             "threshold": 100 * threshold,
         }
-    paused = EmailCampaign.objects.filter(
-        pk=campaign.pk, status=EmailCampaign.Status.RUNNING
-    ).update(status=EmailCampaign.Status.PAUSED, pause_reason=reason[:300])
+    # The channel's own pause service: the same pause as the marketer's button, with a reason.
+    paused = campaign_pause(campaign=campaign, reason=reason)
     if paused:
         logger.warning("campaign %s paused: complaint rate", campaign.pk)
         transaction.on_commit(lambda: warn_account_of_pause(campaign.pk))
-    return bool(paused)
+    return paused
 
 
 def warn_account_of_pause(campaign_id: int) -> None:

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.models import EmailCampaign, Message
+from campaigns.models import CampaignLink, EmailCampaign, Message
 from contacts.models import Contact
-from stats.models import CampaignActivity, CampaignClient, CampaignLink, CampaignStats, EmailEvent
+from stats.models import CampaignActivity, CampaignClient, CampaignStats, EmailEvent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

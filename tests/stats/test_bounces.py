@@ -10,16 +10,16 @@ from django.utils import timezone
 from campaigns import pipeline
 from campaigns.models import EmailCampaign, Message, SenderAddress
 from campaigns.services import campaign_create, campaign_schedule
+from campaigns.verp import read_verp_token, verp_address, verp_token
 from contacts.models import Contact, ContactList, ListMembership, Suppression, address_hash
 from stats.bounces import (
     Outcome,
     ReportKind,
     bounce_report_apply,
     parse_report,
-    verp_address,
 )
 from stats.models import CampaignStats, EmailEvent, SoftBounceCount
-from stats.tokens import read_verp_token, verp_token
+from stats.services import events
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BOUNCE_ADDRESS = "bounces@sendethic.example"
@@ -500,4 +500,70 @@ def test_a_complaint_rate_under_the_threshold_leaves_the_campaign_running(
 
     campaign = EmailCampaign.objects.get(pk=messages[0].campaign_id)
     assert campaign.status == EmailCampaign.Status.RUNNING
+    assert mailoutbox == []
+
+
+def test_the_automatic_pause_is_the_campaigns_pause_service_with_a_reason(
+    bounce_address,
+    settings,
+    account,
+    owner,
+    tmp_path,
+    mailoutbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    # given a running campaign far above the complaint threshold, and a record of every call
+    # to the channel's pause service (which still does the pausing)
+    settings.COMPLAINT_PAUSE_MIN_SENT = 5
+    settings.COMPLAINT_RATE_PAUSE_THRESHOLD = 0.001
+    messages = running_campaign_with_sent_messages(account, 10)
+    calls = []
+
+    def recorded_pause(*, campaign, reason=""):
+        calls.append((campaign.pk, reason))
+        return pipeline.campaign_pause(campaign=campaign, reason=reason)
+
+    monkeypatch.setattr(events, "campaign_pause", recorded_pause)
+    path = write_mbox(tmp_path / "fbl.mbox", [complaint_about(messages[0])])
+
+    # when one recipient complains
+    with django_capture_on_commit_callbacks(execute=True):
+        process(mbox=[path])
+
+    # then stats asked the pause service once, with the reason the marketer reads
+    campaign = EmailCampaign.objects.get(pk=messages[0].campaign_id)
+    assert calls == [(campaign.pk, campaign.pause_reason)]
+    assert campaign.status == EmailCampaign.Status.PAUSED
+    assert "1 plaintes pour 10 messages envoyés" in campaign.pause_reason
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == [owner.email]
+    # and resuming (the same service family) clears the reason
+    assert pipeline.campaign_resume(campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == EmailCampaign.Status.RUNNING and campaign.pause_reason == ""
+
+
+def test_a_complaint_on_a_campaign_the_marketer_paused_adds_no_reason_and_no_warning(
+    bounce_address,
+    settings,
+    account,
+    owner,
+    tmp_path,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    settings.COMPLAINT_PAUSE_MIN_SENT = 5
+    settings.COMPLAINT_RATE_PAUSE_THRESHOLD = 0.001
+    messages = running_campaign_with_sent_messages(account, 10)
+    campaign = messages[0].campaign
+    assert pipeline.campaign_pause(campaign=campaign)
+    path = write_mbox(tmp_path / "fbl.mbox", [complaint_about(messages[0])])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        output = process(mbox=[path])
+
+    assert "complaints 1" in output
+    campaign.refresh_from_db()
+    assert campaign.status == EmailCampaign.Status.PAUSED
+    assert campaign.pause_reason == ""
     assert mailoutbox == []

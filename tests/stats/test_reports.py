@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.cache import cache
 
-from campaigns.models import EmailCampaign, Message
+from campaigns.models import CampaignLink, EmailCampaign, Message
 from contacts.models import Contact, Suppression, address_hash
 from stats import selectors
 from stats.models import (
     CampaignActivity,
     CampaignClient,
-    CampaignLink,
     CampaignStats,
     EmailEvent,
 )

@@ -8,21 +8,19 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from campaigns import pipeline
-from campaigns.models import Message, SenderAddress
+from campaigns import links, pipeline
+from campaigns.models import CampaignLink, Message, SenderAddress
 from campaigns.services import campaign_create, campaign_schedule
+from campaigns.tokens import click_token, open_token
 from contacts.models import Contact, ContactList, ListMembership
-from stats import links
 from stats.models import (
     CampaignActivity,
     CampaignClient,
-    CampaignLink,
     CampaignStats,
     EmailEvent,
     TrackingHit,
 )
 from stats.services.ingest import ingest_pending
-from stats.tokens import click_token, open_token
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,8 @@
 """Tracked links and the open pixel in a campaign's HTML (DESIGN §6).
 
+Made here, by the channel that renders the message; stats only reads the link table (click
+redirects, reports) and counts clicks in it.
+
 The campaign's HTML is scanned once per batch: every trackable `href` becomes a placeholder and
 its target (with the campaign's UTM parameters) a numbered `CampaignLink`. Each message then only
 swaps placeholders for its own signed URLs, which is a single regular-expression pass.
@@ -15,8 +18,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from stats.models import CampaignLink
-from stats.tokens import click_token, open_token
+from campaigns.models import CampaignLink
+from campaigns.tokens import click_token, open_token
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 HREF = re.compile(r"(<a\b[^>]*?\bhref\s*=\s*)([\"'])(.*?)\2", re.IGNORECASE | re.DOTALL)
