@@ -157,6 +157,12 @@ class Message(models.Model):
             models.Index(
                 fields=["claimed_at"], condition=Q(status="sending"), name="message_in_flight"
             ),
+            # Retries waiting for their time (few): the periodic task finds them every minute.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="queued", next_attempt_at__isnull=False),
+                name="message_retry_due",
+            ),
             # Status counts of a campaign's report and the segments' "received" conditions.
             models.Index(fields=["campaign", "status"], name="message_campaign_status"),
             models.Index(fields=["contact", "sent_at"], name="message_contact_sent"),

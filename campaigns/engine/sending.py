@@ -227,7 +227,8 @@ def message_send_one(*, campaign, contact, idempotency_key: str):
 
     Consent and suppression apply: a contact the channel may not write to gets a cancelled
     message. While the campaign is not running (paused, sandboxed ones included) the message
-    waits in the queue like any other of the campaign.
+    waits in the queue like any other of the campaign. Call it outside a transaction: the
+    outcome is committed as soon as the provider answers, as for a batch.
     """
     channel = channel_of(campaign)
     Message = channel.message_model  # noqa: N806
