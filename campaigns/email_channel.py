@@ -2,6 +2,7 @@
 delivery backends (SMTP with bytes built directly, DKIM-signed, VERP return path; any other
 Django email backend, e.g. ESPs through django-anymail, with Django email objects)."""
 
+import contextlib
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,7 +104,10 @@ class DjangoEmailDelivery:
             raise BackendUnavailable(str(error)) from error
 
     def close(self) -> None:
-        self.connection.close()
+        # A connection that already broke may fail to say goodbye; that must not hide the
+        # batch's own outcome (the engine may be raising DeliveryInterrupted through here).
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.connection.close()
 
     def send(self, outgoing: OutgoingEmail):
         prepared = outgoing.prepared
