@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.email_channel import EmailChannel
-from campaigns.engine import sending
+from campaigns.engine import lifecycle, sending
 from campaigns.engine.channel import (
     BackendUnavailable,
     ConnectionLost,
@@ -192,7 +192,7 @@ def test_a_paused_campaign_sends_nothing_until_resumed(make_campaign):
 
 
 def test_campaign_and_message_events_are_sent_on_commit(
-    make_campaign, django_capture_on_commit_callbacks
+    make_campaign, django_capture_on_commit_callbacks, enqueued
 ):
     heard = []
 
@@ -211,6 +211,7 @@ def test_campaign_and_message_events_are_sent_on_commit(
     finally:
         for signal in (campaign_started, campaign_finished, message_sent):
             signal.disconnect(receiver)
+    assert enqueued == [("email", campaign.pk)] * lifecycle.PARALLEL_TASKS
     started = [(s, p) for s, _sender, p in heard if s is campaign_started]
     assert [(p["campaign"].pk, p["audience"]) for _s, p in started] == [(campaign.pk, 2)]
     sent = [p for s, sender, p in heard if s is message_sent]

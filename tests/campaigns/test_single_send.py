@@ -95,7 +95,7 @@ def test_a_single_send_of_a_paused_campaign_waits_for_its_resumption(account, sm
 
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_calls_with_the_same_key_send_once(account, smtp_server):
+def test_concurrent_calls_with_the_same_key_send_once(account, smtp_server, enqueued):
     # given
     campaign = running_campaign(account)
     zoe = contact(account)
