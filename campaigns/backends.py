@@ -10,7 +10,8 @@ from campaigns.dkim import sign
 
 
 class DkimSigningSmtpBackend(EmailBackend):
-    """The SMTP backend, signing messages that carry a `dkim_key` (set by the send pipeline).
+    """The SMTP backend, signing messages that carry a `dkim_key` (set by the email channel and
+    by test sends).
 
     Signing must happen here: Django builds the MIME bytes (boundaries, Date) when sending, so a
     signature computed earlier would not match what leaves the machine.

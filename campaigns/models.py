@@ -127,11 +127,26 @@ class Message(models.Model):
     first_opened_at = models.DateTimeField(null=True, blank=True)
     first_clicked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set on messages sent one at a time (transactional sends, automation steps): the caller's
+    # key, so that a retried call finds its message instead of sending another. NULL (not "")
+    # for a campaign's messages: NULLs never collide in the unique constraint below.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=200, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "email"], name="one_message_per_address")
+            # A campaign's frozen audience: one message per address. Single sends may write to
+            # an address many times, once per key.
+            models.UniqueConstraint(
+                fields=["campaign", "email"],
+                condition=Q(idempotency_key__isnull=True),
+                name="one_message_per_address",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "idempotency_key"], name="one_message_per_idempotency_key"
+            ),
         ]
         indexes = [
             models.Index(
@@ -141,6 +156,12 @@ class Message(models.Model):
             ),
             models.Index(
                 fields=["claimed_at"], condition=Q(status="sending"), name="message_in_flight"
+            ),
+            # Retries waiting for their time (few): the periodic task finds them every minute.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="queued", next_attempt_at__isnull=False),
+                name="message_retry_due",
             ),
             # Status counts of a campaign's report and the segments' "received" conditions.
             models.Index(fields=["campaign", "status"], name="message_campaign_status"),

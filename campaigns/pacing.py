@@ -16,10 +16,12 @@ def account_rate(account) -> int:
     return policy.messages_per_second if policy else settings.EMAIL_SEND_RATE_PER_ACCOUNT
 
 
-def wait_for_send_slot(account_id: int, rate: int, *, sleep=time.sleep, clock=time.time) -> None:
+def wait_for_send_slot(scope, rate: int, *, sleep=time.sleep, clock=time.time) -> None:
+    """Block until `scope` (the engine gives "<channel>:<account id>": each channel has its own
+    provider and its own limit) may send one more message this second."""
     while True:
         window = int(clock())
-        key = f"send-rate:{account_id}:{window}"
+        key = f"send-rate:{scope}:{window}"
         cache.add(key, 0, timeout=10)
         try:
             used = cache.incr(key)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.errors import ConflictError, ServiceError
 from accounts.models import Account
 from campaigns import merge_tags, rendering
+from campaigns.dkim import signing_key_for
 from campaigns.models import EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import Contact, ContactField
 
@@ -178,11 +179,16 @@ def campaign_send_test(*, campaign: EmailCampaign, recipients: list[str]) -> int
     prepared = rendering.prepare(campaign)
     sample = audience(campaign).first() or Contact(account=campaign.account, fields={})
     values = merge_tags.contact_values(sample, campaign.account)
+    # Signed like the campaign's messages (campaigns.backends signs when it speaks SMTP).
+    dkim_key = (
+        signing_key_for(campaign.account_id, campaign.sender.email) if campaign.sender else None
+    )
     emails = []
     for recipient in recipients:
         preview = Message(pk=0, campaign=campaign, email=recipient)
         email = rendering.build_email(prepared, preview, values, preheader=campaign.preheader)
         email.subject = f"[TEST] {email.subject}"
+        email.dkim_key = dkim_key
         emails.append(email)
     with get_connection() as connection:
         return connection.send_messages(emails) or 0

@@ -10,11 +10,14 @@ from django.dispatch import Signal
 campaign_started = Signal()
 # campaign=<the campaign>
 campaign_finished = Signal()
-# message_id, campaign_id, account_id, contact_id (may be None), channel ("email", "sms"), at
+# message_id, campaign_id, account_id, contact_id (may be None), channel ("email", "sms"), at.
+# The engine looks for receivers once per batch and sends nothing when there is none, so an
+# unheard event costs a send nothing.
 message_sent = Signal()
 # the same payload; sent by whoever learns it (provider webhooks, DSN parser, tracking)
 message_delivered = Signal()
-# the same payload and `kind` ("hard" or "soft") and `detail`
+# the same payload and `kind` ("hard" or "soft") and `detail`; the engine sends it ("hard") when
+# the provider refuses a message for good at send time, DSN and webhook parsers when they learn it
 message_bounced = Signal()
 # the same payload
 message_complained = Signal()

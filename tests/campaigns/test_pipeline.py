@@ -255,3 +255,24 @@ def test_an_esp_backend_from_django_anymail_can_deliver_the_campaign(campaign, s
     ]
     assert all(m.extra_headers["List-Unsubscribe-Post"] for m in mail.outbox)
     assert Message.objects.filter(campaign=campaign, status="sent").count() == 3
+
+
+def test_a_test_send_over_smtp_is_dkim_signed(campaign, smtp_server, account):
+    import dkim
+
+    from campaigns.dkim import dkim_key_create
+    from campaigns.services import campaign_send_test
+
+    # given: a signing key for the sender's domain
+    key = dkim_key_create(account=account, domain="boutique.fr")
+    # when: a test send goes through the Django email backend
+    assert campaign_send_test(campaign=campaign, recipients=["me@example.com"]) == 1
+    # then
+    raw = smtp_server.raw[0]
+    assert raw.startswith(b"DKIM-Signature:")
+
+    def dns(name, timeout=5):
+        assert name == b"sendethic._domainkey.boutique.fr."
+        return key.dns_value.encode()
+
+    assert dkim.verify(raw, dnsfunc=dns)

@@ -1,0 +1,127 @@
+"""What a channel gives the send engine, what a delivery backend answers, and the registry.
+
+Modelled on listmonk's messenger interface: the engine asks a backend to send one rendered
+message and gets back one of four answers, and decides everything else (retry, bounce, requeue)
+itself, so every channel and every provider behaves the same way.
+
+A channel's message model has these fields, which the engine reads and writes: `campaign`
+(FK), `contact` (nullable FK to contacts.Contact), the address column named by the channel,
+`status` (queued, sending, sent, sandboxed, failed, bounced, cancelled), `attempts`,
+`claimed_at`, `next_attempt_at`, `sent_at`, `message_id` (the provider's id), `error`,
+`created_at` and `idempotency_key`. Its campaign model has `account`, `status` (draft,
+scheduled, running, paused, finished, cancelled), `sandbox`, `started_at`, `finished_at` and
+`pause_reason`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """A temporary refusal: the engine tries again after a backoff, up to MAX_ATTEMPTS."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class PermanentFailure:
+    """The provider refused this message for good. `suppress`: the address itself is dead (a
+    hard bounce), so the channel's suppression list gets it."""
+
+    detail: str
+    suppress: bool = True
+
+
+@dataclass(frozen=True)
+class ConnectionLost:
+    """The provider went away: this message and the rest of the batch go back to the queue and
+    the task retries later."""
+
+    detail: str
+
+
+Outcome = Sent | RetryLater | PermanentFailure | ConnectionLost
+
+
+class BackendUnavailable(Exception):
+    """Raised by DeliveryBackend.open() when the provider cannot be reached at all."""
+
+
+class DeliveryInterrupted(Exception):
+    """Raised by the engine after a ConnectionLost (or BackendUnavailable): the batch was put
+    back in the queue; the caller (a task) retries later."""
+
+
+class DeliveryBackend(Protocol):
+    """One connection to a provider, opened for a batch."""
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def send(self, rendered: Any) -> Outcome: ...
+
+
+class Channel:
+    """A way of reaching contacts. Subclasses fill the class attributes and the three methods."""
+
+    name: ClassVar[str]
+    campaign_model: ClassVar[type[models.Model]]
+    message_model: ClassVar[type[models.Model]]
+    # The contact's column holding the address, and the message's copy of it.
+    contact_address_field: ClassVar[str]
+    message_address_field: ClassVar[str]
+    # The contact's consent status field for this channel, and the suppression list's channel.
+    consent_field: ClassVar[str]
+    suppression_channel: ClassVar[str]
+    # Loaded with the campaign for every batch (what prepare() reads).
+    campaign_related: ClassVar[tuple[str, ...]] = ("account",)
+
+    def prepare(self, campaign) -> Any:
+        """What every message of the campaign shares, computed once per batch."""
+        raise NotImplementedError
+
+    def render(self, prepared, message) -> Any:
+        """One message (its contact loaded) in the form this channel's backends send."""
+        raise NotImplementedError
+
+    def backend(self, prepared) -> DeliveryBackend:
+        """A delivery backend for one batch, not yet opened."""
+        raise NotImplementedError
+
+    def rate(self, account) -> int:
+        """Messages per second the account may send on this channel."""
+        raise NotImplementedError
+
+
+_channels: dict[str, Channel] = {}
+
+
+def register_channel(channel: Channel) -> None:
+    _channels[channel.name] = channel
+
+
+def channel_named(name: str) -> Channel:
+    return _channels[name]
+
+
+def channel_of(campaign) -> Channel:
+    """The channel whose campaign model `campaign` is an instance of."""
+    for channel in _channels.values():
+        if isinstance(campaign, channel.campaign_model):
+            return channel
+    raise LookupError(f"no channel sends {type(campaign).__name__}")
+
+
+def channels() -> list[Channel]:
+    return list(_channels.values())

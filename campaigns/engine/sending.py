@@ -1,0 +1,259 @@
+"""Claim, deliver, record, recover.
+
+Every message's outcome is committed as soon as the provider answers, outside any transaction,
+so a worker killed at any moment re-sends at most the message in flight; a message whose lease
+expires is put back in the queue.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.domain_events import send_on_commit
+from accounts.errors import ServiceError
+from campaigns.engine.audience import reachable
+from campaigns.engine.channel import (
+    BackendUnavailable,
+    Channel,
+    ConnectionLost,
+    DeliveryInterrupted,
+    PermanentFailure,
+    RetryLater,
+    Sent,
+    channel_of,
+)
+from campaigns.engine.lifecycle import campaign_finish_if_done
+from campaigns.pacing import wait_for_send_slot
+from campaigns.signals import message_bounced, message_sent
+from contacts.models import Suppression
+from contacts.services.consent import suppression_add
+
+BATCH_SIZE = 100
+MAX_ATTEMPTS = 5
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.SEND_LEASE_SECONDS)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=min(60, 2**attempts))
+
+
+def claim_batch(channel: Channel, campaign_id: int, size: int = BATCH_SIZE) -> list[int]:
+    """Take up to `size` due messages for this worker. SKIP LOCKED lets workers share a
+    campaign without waiting on each other; SQLite (one worker) takes its write lock instead."""
+    now = timezone.now()
+    table = channel.message_model._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = 'sending', claimed_at = %s, attempts = attempts + 1 "  # noqa: S608
+            f"WHERE id IN (SELECT id FROM {table} WHERE campaign_id = %s AND status = 'queued' "
+            f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY id LIMIT %s{lock}) "
+            f"RETURNING id",
+            [now, campaign_id, now, size],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _claim_one(channel: Channel, pk: int) -> bool:
+    now = timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    Message = channel.message_model  # noqa: N806
+    return bool(
+        Message.objects.filter(due, pk=pk, status=Message.Status.QUEUED).update(
+            status=Message.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+def send_batch(channel: Channel, campaign_id: int, size: int = BATCH_SIZE) -> int:
+    """Claim one batch and deliver it over one connection. Returns how many were claimed."""
+    campaign = (
+        channel.campaign_model.objects.select_related(*channel.campaign_related)
+        .filter(pk=campaign_id)
+        .first()
+    )
+    if campaign is None or campaign.status != channel.campaign_model.Status.RUNNING:
+        return 0
+    ids = claim_batch(channel, campaign_id, size)
+    if not ids:
+        campaign_finish_if_done(campaign)
+        return 0
+    _send_claimed(channel, campaign, ids)
+    return len(ids)
+
+
+def _send_claimed(channel: Channel, campaign, ids: list[int]) -> None:
+    Message = channel.message_model  # noqa: N806
+    prepared = channel.prepare(campaign)
+    if campaign.sandbox:
+        Message.objects.filter(pk__in=ids, status=Message.Status.SENDING).update(
+            status=Message.Status.SANDBOXED, sent_at=timezone.now()
+        )
+        return
+    messages = list(Message.objects.filter(pk__in=ids).select_related("contact").order_by("pk"))
+    backend = channel.backend(prepared)
+    try:
+        backend.open()
+    except BackendUnavailable as error:
+        _requeue(channel, ids, str(error))
+        raise DeliveryInterrupted(str(error)) from error
+    rate = channel.rate(campaign.account)
+    pace_scope = f"{channel.name}:{campaign.account_id}"
+    # Looked up once per batch: with no receiver, a message costs no signal at all.
+    announce = message_sent.has_listeners(Message)
+    try:
+        for message in messages:
+            wait_for_send_slot(pace_scope, rate)
+            if message.contact_id is None:  # erased since the audience was frozen
+                _record(channel, message.pk, status=Message.Status.CANCELLED)
+                continue
+            outcome = backend.send(channel.render(prepared, message))
+            if isinstance(outcome, Sent):
+                _record_sent(channel, message.pk, outcome.provider_id)
+                if announce:
+                    _announce(message_sent, channel, campaign, message)
+            elif isinstance(outcome, ConnectionLost):
+                _requeue(channel, [pk for pk in ids if pk >= message.pk], outcome.detail)
+                raise DeliveryInterrupted(outcome.detail)
+            else:
+                _record_refusal(channel, campaign, message, outcome)
+    finally:
+        backend.close()
+
+
+def _requeue(channel: Channel, ids: list[int], error: str) -> None:
+    Message = channel.message_model  # noqa: N806
+    Message.objects.filter(pk__in=ids, status=Message.Status.SENDING).update(
+        status=Message.Status.QUEUED, error=error[:500]
+    )
+
+
+def _record(channel: Channel, pk: int, **changes) -> None:
+    # Conditional on the lease: a message recovered and re-claimed elsewhere is not overwritten.
+    Message = channel.message_model  # noqa: N806
+    Message.objects.filter(pk=pk, status=Message.Status.SENDING).update(**changes)
+
+
+def _record_sent(channel: Channel, pk: int, provider_id: str) -> None:
+    """The common outcome, once per message: plain SQL (the ORM's UPDATE compilation cost as
+    much as the round trip). Conditional on the lease, like _record()."""
+    Message = channel.message_model  # noqa: N806
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} SET status = %s, sent_at = %s, message_id = %s, "  # noqa: S608
+            "error = '' WHERE id = %s AND status = %s",
+            [Message.Status.SENT, timezone.now(), provider_id, pk, Message.Status.SENDING],
+        )
+
+
+def _record_refusal(channel: Channel, campaign, message, outcome) -> None:
+    Message = channel.message_model  # noqa: N806
+    detail = outcome.detail[:500]
+    if isinstance(outcome, RetryLater) and message.attempts < MAX_ATTEMPTS:
+        _record(
+            channel,
+            message.pk,
+            status=Message.Status.QUEUED,
+            next_attempt_at=timezone.now() + backoff(message.attempts),
+            error=detail,
+        )
+        return
+    if isinstance(outcome, PermanentFailure) and outcome.suppress:
+        _record(channel, message.pk, status=Message.Status.BOUNCED, error=detail)
+        suppression_add(
+            account=campaign.account,
+            channel=channel.suppression_channel,
+            address=getattr(message, channel.message_address_field),
+            reason=Suppression.Reason.HARD_BOUNCE,
+        )
+        _announce(message_bounced, channel, campaign, message, kind="hard", detail=detail)
+        return
+    _record(channel, message.pk, status=Message.Status.FAILED, error=detail)
+
+
+def _announce(signal, channel: Channel, campaign, message, **extra) -> None:
+    send_on_commit(
+        signal,
+        sender=channel.message_model,
+        message_id=message.pk,
+        campaign_id=campaign.pk,
+        account_id=campaign.account_id,
+        contact_id=message.contact_id,
+        channel=channel.name,
+        at=timezone.now(),
+        **extra,
+    )
+
+
+def recover_expired_leases(channel: Channel, now=None) -> int:
+    """Messages claimed by a worker that died: back to the queue."""
+    now = now or timezone.now()
+    Message = channel.message_model  # noqa: N806
+    expired = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=now - lease())
+    return expired.update(status=Message.Status.QUEUED)
+
+
+def campaigns_with_due_messages(channel: Channel, now=None) -> list[int]:
+    """Running campaigns with queued messages whose time has come (retries after a backoff):
+    the periodic task sends them, since no task is waiting for them."""
+    now = now or timezone.now()
+    Campaign, Message = channel.campaign_model, channel.message_model  # noqa: N806
+    return list(
+        Message.objects.filter(
+            campaign__status=Campaign.Status.RUNNING,
+            status=Message.Status.QUEUED,
+            next_attempt_at__lte=now,
+        )
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
+
+
+class SendError(ServiceError):
+    pass
+
+
+def message_send_one(*, campaign, contact, idempotency_key: str):
+    """Send one message of `campaign` to one contact now, through the same claim, delivery and
+    record as a campaign's batches. A second call with the same key sends nothing more and
+    returns the same message (a call after a lost connection tries the queued one again).
+
+    Consent and suppression apply: a contact the channel may not write to gets a cancelled
+    message. While the campaign is not running (paused, sandboxed ones included) the message
+    waits in the queue like any other of the campaign. Call it outside a transaction: the
+    outcome is committed as soon as the provider answers, as for a batch.
+    """
+    channel = channel_of(campaign)
+    Message = channel.message_model  # noqa: N806
+    if contact.account_id != campaign.account_id:
+        raise SendError({"contact": _("No such contact.")})
+    if not idempotency_key:
+        raise SendError({"idempotency_key": _("An idempotency key is required.")})
+    sendable = reachable(channel, campaign.account).filter(pk=contact.pk).exists()
+    message, created = Message.objects.get_or_create(
+        campaign=campaign,
+        idempotency_key=idempotency_key,
+        defaults={
+            "contact": contact,
+            channel.message_address_field: getattr(contact, channel.contact_address_field),
+            "status": Message.Status.QUEUED if sendable else Message.Status.CANCELLED,
+            "error": "" if sendable else "no consent, or the address is suppressed",
+        },
+    )
+    campaign = (
+        channel.campaign_model.objects.select_related(*channel.campaign_related)
+        .filter(pk=campaign.pk)
+        .first()
+    )
+    running = campaign.status == channel.campaign_model.Status.RUNNING
+    if running and message.status == Message.Status.QUEUED and _claim_one(channel, message.pk):
+        _send_claimed(channel, campaign, [message.pk])
+    message.refresh_from_db()
+    return message

@@ -1,0 +1,227 @@
+"""The send engine driven by a scripted delivery backend (the outer edge), and its events."""
+
+import pytest
+from django.utils import timezone
+
+from campaigns.email_channel import EmailChannel
+from campaigns.engine import lifecycle, sending
+from campaigns.engine.channel import (
+    BackendUnavailable,
+    ConnectionLost,
+    DeliveryInterrupted,
+    PermanentFailure,
+    RetryLater,
+    Sent,
+)
+from campaigns.engine.lifecycle import campaign_pause, campaign_resume, campaign_start
+from campaigns.models import EmailCampaign, Message, SenderAddress
+from campaigns.services import campaign_create
+from campaigns.signals import campaign_finished, campaign_started, message_bounced, message_sent
+from contacts.models import Contact, ContactList, ListMembership, Suppression, address_hash
+
+pytestmark = pytest.mark.django_db
+
+HTML = '<p>Bonjour {{ first_name }}</p><a href="{{ unsubscribe_url }}">Se désinscrire</a>'
+
+
+class ScriptedBackend:
+    """Answers each address as scripted (default: sent), and keeps what it was given."""
+
+    def __init__(self, script, unavailable=False):
+        self.script = script
+        self.unavailable = unavailable
+        self.sent = []
+        self.closed = False
+
+    def open(self):
+        if self.unavailable:
+            raise BackendUnavailable("connection refused")
+
+    def close(self):
+        self.closed = True
+
+    def send(self, outgoing):
+        address = outgoing.message.email
+        outcome = self.script.get(address) or Sent(f"provider-{address}")
+        if isinstance(outcome, Sent):
+            self.sent.append(address)
+        return outcome
+
+
+class ScriptedChannel(EmailChannel):
+    """The email channel with its provider replaced: what the engine decides is under test."""
+
+    name = "scripted"
+
+    def __init__(self, script=None, unavailable=False):
+        self.delivery = ScriptedBackend(script or {}, unavailable)
+
+    def backend(self, prepared):
+        return self.delivery
+
+
+@pytest.fixture
+def make_campaign(account):
+    account.postal_address = "1 rue de la Paix, Paris"
+    account.save()
+    sender = SenderAddress.objects.create(
+        account=account, email="news@boutique.fr", name="Boutique", verified_at=timezone.now()
+    )
+
+    def make(*emails, start=True):
+        newsletter = ContactList.objects.create(account=account, name="Newsletter")
+        for email in emails:
+            contact = Contact.objects.create(
+                account=account, key=email, email=email, email_status="subscribed"
+            )
+            ListMembership.objects.create(contact_list=newsletter, contact=contact)
+        campaign = campaign_create(
+            account=account,
+            data={
+                "name": "Engine",
+                "subject": "Bonjour",
+                "sender": sender,
+                "html": HTML,
+                "lists": [newsletter],
+            },
+        )
+        if start:
+            campaign_start(campaign=campaign)
+        return campaign
+
+    return make
+
+
+def statuses(campaign):
+    return dict(Message.objects.filter(campaign=campaign).values_list("email", "status"))
+
+
+def test_sent_messages_record_the_provider_id(make_campaign):
+    campaign = make_campaign("a@example.com", "b@example.com")
+    channel = ScriptedChannel()
+    assert sending.send_batch(channel, campaign.pk) == 2
+    assert sorted(channel.delivery.sent) == ["a@example.com", "b@example.com"]
+    assert channel.delivery.closed
+    message = Message.objects.get(campaign=campaign, email="a@example.com")
+    assert (message.status, message.message_id) == ("sent", "provider-a@example.com")
+    assert message.sent_at is not None
+
+
+def test_a_temporary_refusal_is_retried_after_a_backoff_then_fails(make_campaign):
+    campaign = make_campaign("later@example.com")
+    channel = ScriptedChannel({"later@example.com": RetryLater("451 busy")})
+    sending.send_batch(channel, campaign.pk)
+    message = Message.objects.get(campaign=campaign)
+    assert (message.status, message.error, message.attempts) == ("queued", "451 busy", 1)
+    assert message.next_attempt_at > timezone.now()
+    assert sending.claim_batch(channel, campaign.pk) == []  # not due yet
+    assert sending.campaigns_with_due_messages(channel) == []
+    later = timezone.now() + sending.backoff(1) + timezone.timedelta(seconds=1)
+    assert sending.campaigns_with_due_messages(channel, now=later) == [campaign.pk]
+    # at the last attempt, a temporary refusal is final
+    Message.objects.filter(pk=message.pk).update(
+        attempts=sending.MAX_ATTEMPTS - 1, next_attempt_at=None
+    )
+    sending.send_batch(channel, campaign.pk)
+    assert statuses(campaign) == {"later@example.com": "failed"}
+
+
+def test_a_permanent_refusal_bounces_suppresses_and_is_announced(
+    make_campaign, account, django_capture_on_commit_callbacks
+):
+    campaign = make_campaign("bounce@example.com", "odd@example.com")
+    channel = ScriptedChannel(
+        {
+            "bounce@example.com": PermanentFailure("550 no such user"),
+            "odd@example.com": PermanentFailure("600 odd", suppress=False),
+        }
+    )
+    heard = []
+
+    def receiver(sender, **payload):
+        heard.append(payload)
+
+    message_bounced.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            sending.send_batch(channel, campaign.pk)
+    finally:
+        message_bounced.disconnect(receiver)
+    assert statuses(campaign) == {"bounce@example.com": "bounced", "odd@example.com": "failed"}
+    suppressed = Suppression.objects.filter(account=account, channel="email")
+    assert list(suppressed.values_list("address_hash", flat=True)) == [
+        address_hash("bounce@example.com")
+    ]
+    bounced = Message.objects.get(email="bounce@example.com")
+    assert [(p["message_id"], p["kind"], p["detail"], p["channel"]) for p in heard] == [
+        (bounced.pk, "hard", "550 no such user", "scripted")
+    ]
+
+
+def test_a_lost_connection_requeues_the_rest_of_the_batch(make_campaign):
+    campaign = make_campaign("a@example.com", "b@example.com", "c@example.com")
+    channel = ScriptedChannel({"b@example.com": ConnectionLost("connection reset")})
+    with pytest.raises(DeliveryInterrupted):
+        sending.send_batch(channel, campaign.pk)
+    assert statuses(campaign) == {
+        "a@example.com": "sent",
+        "b@example.com": "queued",
+        "c@example.com": "queued",
+    }
+    assert Message.objects.get(email="c@example.com").error == "connection reset"
+    assert channel.delivery.closed
+
+
+def test_an_unreachable_provider_requeues_the_whole_batch(make_campaign):
+    campaign = make_campaign("a@example.com", "b@example.com")
+    channel = ScriptedChannel(unavailable=True)
+    with pytest.raises(DeliveryInterrupted):
+        sending.send_batch(channel, campaign.pk)
+    assert set(statuses(campaign).values()) == {"queued"}
+
+
+def test_a_paused_campaign_sends_nothing_until_resumed(make_campaign):
+    campaign = make_campaign("a@example.com")
+    assert campaign_pause(campaign=campaign, reason="Too many complaints")
+    assert EmailCampaign.objects.get(pk=campaign.pk).pause_reason == "Too many complaints"
+    channel = ScriptedChannel()
+    assert sending.send_batch(channel, campaign.pk) == 0
+    assert campaign_resume(campaign=campaign)
+    assert EmailCampaign.objects.get(pk=campaign.pk).pause_reason == ""
+    assert sending.send_batch(channel, campaign.pk) == 1
+
+
+def test_campaign_and_message_events_are_sent_on_commit(
+    make_campaign, django_capture_on_commit_callbacks, enqueued
+):
+    heard = []
+
+    def receiver(signal, sender, **payload):
+        heard.append((signal, sender, payload))
+
+    for signal in (campaign_started, campaign_finished, message_sent):
+        signal.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            campaign = make_campaign("a@example.com", "b@example.com")
+        channel = ScriptedChannel()
+        with django_capture_on_commit_callbacks(execute=True):
+            while sending.send_batch(channel, campaign.pk):
+                pass
+    finally:
+        for signal in (campaign_started, campaign_finished, message_sent):
+            signal.disconnect(receiver)
+    assert enqueued == [("email", campaign.pk)] * lifecycle.PARALLEL_TASKS
+    started = [(s, p) for s, _sender, p in heard if s is campaign_started]
+    assert [(p["campaign"].pk, p["audience"]) for _s, p in started] == [(campaign.pk, 2)]
+    sent = [p for s, sender, p in heard if s is message_sent]
+    messages = Message.objects.filter(campaign=campaign)
+    assert sorted((p["message_id"], p["contact_id"]) for p in sent) == sorted(
+        messages.values_list("pk", "contact_id")
+    )
+    assert {(p["campaign_id"], p["account_id"], p["channel"]) for p in sent} == {
+        (campaign.pk, campaign.account_id, "scripted")
+    }
+    finished = [p for s, _sender, p in heard if s is campaign_finished]
+    assert [p["campaign"].pk for p in finished] == [campaign.pk]
+    assert heard[-1][0] is campaign_finished
