@@ -3,7 +3,9 @@
 They live on the ground floor (beside the tenant) so that every app may use them and none has to
 import the project package."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, serializers, status
@@ -55,6 +57,19 @@ def exception_handler(exc, context):
             if isinstance(exc, ConflictError)
             else status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {
+                "code": "too_large",
+                "message": f"The request body is larger than the {limit:,} bytes allowed "
+                "(upload files as multipart/form-data; send at most 1,000 contacts a call).",
+                "fields": {},
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(str(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
