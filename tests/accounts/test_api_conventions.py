@@ -67,9 +67,7 @@ def test_invalid_json_is_a_parse_error(api_client):
 
 
 def test_nan_is_not_json(api_client):
-    response = api_client.post(
-        "/api/v1/lists/", '{"name": NaN}', content_type="application/json"
-    )
+    response = api_client.post("/api/v1/lists/", '{"name": NaN}', content_type="application/json")
 
     _assert_error_shape(response, 400, "parse_error")
 
@@ -102,3 +100,51 @@ def test_schema_honours_the_format_parameter(client, query, accept, expected):
     assert response["Content-Type"].split(";")[0] == expected
     if "json" in expected:
         assert json.loads(response.content)["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page_size=abc",
+        "page_size=0",
+        "page_size=501",
+        "page_size=null",
+        "page_size=2&page_size=3",
+        "page_size=-4",
+        "page_size=²",
+    ],
+)
+def test_a_bad_page_size_is_refused_not_replaced_by_the_default(api_client, query):
+    response = api_client.get(f"/api/v1/lists/?{query}")
+
+    _assert_error_shape(response, 400, "invalid")
+    assert "page_size" in response.json()["fields"]
+
+
+def test_page_size_is_honoured(api_client):
+    for name in ("A", "B", "C"):
+        assert api_client.post("/api/v1/lists/", {"name": name}).status_code == 201
+
+    response = api_client.get("/api/v1/lists/?page_size=2")
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 2
+    assert response.json()["next"]
+
+
+def test_schema_documents_page_size_bounds_id_range_and_no_nul(client):
+    schema = client.get("/api/schema/?format=json").json()
+    parameters = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/v1/lists/"]["get"]["parameters"]
+    }
+    path_id = next(
+        p["schema"]
+        for p in schema["paths"]["/api/v1/lists/{id}/"]["get"]["parameters"]
+        if p["in"] == "path"
+    )
+
+    assert parameters["page_size"]["minimum"] == 1
+    assert parameters["page_size"]["maximum"] == 500
+    assert parameters["cursor"]["pattern"] == "^[^\\u0000]*$"
+    assert path_id["minimum"] == 1
+    assert path_id["maximum"] == 2**63 - 1
