@@ -178,6 +178,19 @@ def add_error_responses(result, generator, request, public):
 INT64 = 2**63 - 1
 
 
+def query_id(request, name: str) -> int | None:
+    """The id given in query parameter `name`, if any: a positive 64-bit integer (the database's
+    range), given once, or a 400 naming the parameter (an id past 64 bits was a 500 on SQLite)."""
+    given = request.query_params.getlist(name)
+    if not given or given == [""]:
+        return None
+    if len(given) == 1 and re.fullmatch(r"[0-9]{1,19}", given[0]) and 1 <= int(given[0]) <= INT64:
+        return int(given[0])
+    raise exceptions.ValidationError(
+        {name: [f"Give the id of one object, a whole number from 1 to {INT64}."]}
+    )
+
+
 def _document_parameter_limits(parameter: dict) -> None:
     """What the server enforces on every URL parameter, said in the schema: ids are positive
     64-bit integers (the database's range; anything else is a 404 or a 400), and text never holds
