@@ -3,7 +3,11 @@
 They live on the ground floor (beside the tenant) so that every app may use them and none has to
 import the project package."""
 
+import re
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, serializers, status
@@ -55,6 +59,19 @@ def exception_handler(exc, context):
             if isinstance(exc, ConflictError)
             else status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {
+                "code": "too_large",
+                "message": f"The request body is larger than the {limit:,} bytes allowed "
+                "(upload files as multipart/form-data; send at most 1,000 contacts a call).",
+                "fields": {},
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(str(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -84,10 +101,32 @@ def api_not_found(request, *args, **kwargs):
 
 
 class CursorPagination(pagination.CursorPagination):
+    """Cursor pages whose `page_size` is checked, not silently replaced by the default: a client
+    asking for `page_size=abc` (or giving it twice) learns of its mistake from a 400."""
+
     ordering = "-pk"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        given = request.query_params.getlist(self.page_size_query_param)
+        if not given:
+            return self.page_size
+        reason = f"Give a whole number from 1 to {self.max_page_size}, once."
+        if len(given) > 1 or not re.fullmatch(r"[0-9]{1,9}", given[0]):
+            raise exceptions.ValidationError({self.page_size_query_param: [reason]})
+        size = int(given[0])
+        if not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError({self.page_size_query_param: [reason]})
+        return size
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 ERROR_RESPONSES = {
@@ -119,10 +158,14 @@ def add_error_responses(result, generator, request, public):
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
+            for parameter in operation.get("parameters", []):
+                _document_parameter_limits(parameter)
             responses = operation.setdefault("responses", {})
             codes = dict(ERROR_RESPONSES)
             if method in {"post", "patch", "delete"}:
                 codes["409"] = "The request conflicts with the object's current state."
+            if method in {"post", "put", "patch"}:
+                codes["413"] = "The body is larger than the server accepts."
             for code, description in codes.items():
                 existing = responses.get(code)
                 if existing is None:
@@ -130,3 +173,37 @@ def add_error_responses(result, generator, request, public):
                 elif "content" not in existing:
                     existing["content"] = error_ref
     return result
+
+
+INT64 = 2**63 - 1
+
+
+def query_id(request, name: str) -> int | None:
+    """The id given in query parameter `name`, if any: a positive 64-bit integer (the database's
+    range), given once, or a 400 naming the parameter (an id past 64 bits was a 500 on SQLite)."""
+    given = request.query_params.getlist(name)
+    if not given or given == [""]:
+        return None
+    if len(given) == 1 and re.fullmatch(r"[0-9]{1,19}", given[0]) and 1 <= int(given[0]) <= INT64:
+        return int(given[0])
+    raise exceptions.ValidationError(
+        {name: [f"Give the id of one object, a whole number from 1 to {INT64}."]}
+    )
+
+
+def _document_parameter_limits(parameter: dict) -> None:
+    """What the server enforces on every URL parameter, said in the schema: ids are positive
+    64-bit integers (the database's range; anything else is a 404 or a 400), and text never holds
+    a NUL character (refused with a 400 before any view)."""
+    schema = parameter.get("schema", {})
+    if schema.get("type") == "integer":
+        if parameter["in"] == "path" or parameter["name"] in ID_PARAMETERS:
+            schema.setdefault("minimum", 1)
+        schema.setdefault("maximum", INT64)
+        schema.setdefault("format", "int64")
+    elif schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
+        schema.setdefault("pattern", "^[^\\u0000]*$")
+
+
+# Query parameters that name an object of the account (filters): positive ids like path ids.
+ID_PARAMETERS = {"id", "list", "segment", "campaign", "contact"}

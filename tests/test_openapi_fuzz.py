@@ -9,18 +9,16 @@ import pytest
 
 from tests.factories import AccountFactory, make_api_key
 
-CHECKS = ",".join(
-    [
-        "not_a_server_error",
-        "status_code_conformance",
-        "content_type_conformance",
-        "response_schema_conformance",
-    ]
-)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_schemathesis_finds_no_server_error_and_no_undocumented_response(live_server, tmp_path):
+def test_schemathesis_with_every_check_and_the_stateful_phase_finds_nothing(
+    live_server, tmp_path, settings
+):
+    """Every check (server errors, conformance of status codes, content types, headers and
+    bodies, schema-valid requests accepted and schema-violating ones refused, …), every phase,
+    the stateful one included, at least 20 examples per operation (issue 18)."""
+    settings.API_KEY_RATE = "100000/minute"  # the run must meet the API, not the throttle
     account = AccountFactory()
     _key, plaintext = make_api_key(account)
     make_api_key(account, name="spare")
@@ -33,17 +31,13 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(live_se
             "--url",
             f"{live_server.url}",
             "--checks",
-            CHECKS,
+            "all",
             "--header",
             f"Authorization: Bearer {plaintext}",
             "--max-examples",
-            os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"),
-            # Revoking the key the run authenticates with would leave it testing only 401s;
-            # revocation has its own tests.
-            "--exclude-operation-id",
-            "api_keys_destroy",
+            os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"),
             "--phases",
-            "examples,coverage,fuzzing",
+            "examples,coverage,fuzzing,stateful",
             "--workers",
             "1",
             "--seed",
