@@ -10,7 +10,6 @@ import pytest
 from tests.factories import AccountFactory, make_api_key
 
 
-
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_with_every_check_and_the_stateful_phase_finds_nothing(
     live_server, tmp_path, settings
