@@ -12,14 +12,12 @@ from campaigns.api import (
     EmailTemplateViewSet,
     SenderAddressViewSet,
 )
-from contacts.api import (
-    ContactExportViewSet,
-    ContactFieldViewSet,
-    ContactImportViewSet,
-    ContactListViewSet,
-    ContactViewSet,
-    SegmentViewSet,
-)
+from contacts.api.contacts import ContactViewSet
+from contacts.api.exports import ContactExportViewSet
+from contacts.api.fields import ContactFieldViewSet
+from contacts.api.imports import ContactImportViewSet
+from contacts.api.lists import ContactListViewSet
+from contacts.api.segments import SegmentViewSet
 from sendethic.views import robots_txt
 from stats import api as stats_api
 
