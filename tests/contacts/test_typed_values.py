@@ -93,7 +93,9 @@ def test_import_keeps_the_arrays_in_step(account, custom_fields, settings, tmp_p
         contact_import=contact_import, mapping=["email", "points", "last_order"]
     )
     import_services.import_start(contact_import=contact_import)
-    assert import_services.import_run(import_id=contact_import.pk).status == ContactImport.Status.DONE
+    assert (
+        import_services.import_run(import_id=contact_import.pk).status == ContactImport.Status.DONE
+    )
     assert_in_step(account)
     rules = {"all": [{"field": "fields.last_order", "op": "before", "value": "2024-01-01"}]}
     assert matching(account, rules) == {"y@example.fr"}
