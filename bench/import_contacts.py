@@ -127,8 +127,8 @@ def _prepare_import(path: Path, account_name: str) -> int:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from accounts.services import account_create
+    from contacts.imports.services import import_configure, import_create
     from contacts.services.fields import field_create
-    from contacts.services.imports import import_configure, import_create
 
     account = account_create(name=account_name)
     field_create(account=account, key="points", label="Points", type="number")
@@ -147,7 +147,7 @@ def _prepare_import(path: Path, account_name: str) -> int:
 def _worker(import_id: int, results, path: str = "fast") -> None:
     """Runs in a fresh process, like a Celery worker: its peak RSS is the figure we report."""
     setup_django()
-    from contacts.services import imports
+    from contacts.imports import services as imports
 
     if path == "python":
         imports.FAST_IMPORT_VENDORS = frozenset()

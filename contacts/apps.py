@@ -6,6 +6,10 @@ class ContactsConfig(AppConfig):
     name = "contacts"
 
     def ready(self):
+        from contacts.imports.services import import_runner_register
         from contacts.segments.functions import register_sqlite_functions
+        from contacts.tasks import run_import_task
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="contacts-sqlite-fns")
+        # The import service enqueues through its task without importing it (a file cycle).
+        import_runner_register(run_import_task.delay)

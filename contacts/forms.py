@@ -90,15 +90,6 @@ class ContactForm(forms.Form):
         }
         return data
 
-    def add_service_errors(self, errors: dict[str, str]) -> None:
-        for name, reason in errors.items():
-            form_name = (
-                custom_form_name(name.removeprefix("fields."))
-                if name.startswith("fields.")
-                else name
-            )
-            self.add_error(form_name if form_name in self.fields else None, reason)
-
 
 class ContactFieldForm(forms.Form):
     label = forms.CharField(label=_("Label"), max_length=100)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.models import Account
-from contacts.typed_values import TypedArrayField, layout_for_writing
+from contacts.model_fields import TypedArrayField
 
 
 class FieldType(models.TextChoices):
@@ -167,15 +167,6 @@ class Contact(models.Model):
 
     def __str__(self):
         return self.email or str(self.mobile) or f"#{self.pk}"
-
-    def save(self, *args, **kwargs):
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or "fields" in update_fields:
-            # Keep the typed copies in step with `fields`, whatever the caller.
-            layout_for_writing(self.account_id).apply(self)
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "number_values", "date_values"}
-        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from contacts.services.imports import import_run
+from contacts.imports.services import import_run
 
 
 @shared_task(

@@ -9,16 +9,17 @@ slot: `Contact.number_values` (double precision, as segments compare numbers) an
 the index alone, in id order, ready for a merge join with list memberships.
 
 The arrays are derived data, always rewritten from `fields` by the code that writes `fields`:
-the model's save(), the bulk writers, the PostgreSQL import statements and the field services
+the contact services (contacts_bulk_upsert, contact_update), the bulk writers, the PostgreSQL import statements and the field services
 (type change, delete). Slots are per account and per array; a deleted field's slot is cleared
 before it is reused.
 """
 
-import json
 from dataclasses import dataclass
-from datetime import date
 
-from django.db import models
+from django.db import connection
+
+from contacts.model_fields import parse_date, parse_number
+from contacts.models import Contact, ContactField
 
 NUMBER_COLUMN = "number_values"
 DATE_COLUMN = "date_values"
@@ -31,83 +32,7 @@ MAX_SLOTS = 100
 _SQL_ELEMENT = {NUMBER_COLUMN: "double precision", DATE_COLUMN: "date"}
 
 
-def _number(value) -> float | None:
-    # bool is an int in Python; a canonical number value never is one.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _date(value) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-_PARSE = {NUMBER_COLUMN: _number, DATE_COLUMN: _date}
-
-
-class TypedArrayField(models.Field):
-    """A list of numbers or dates: a real array on PostgreSQL (SQL reads an element by its index),
-    JSON text on other databases (where segments read the JSON `fields` instead)."""
-
-    description = "Array of numbers or dates"
-
-    def __init__(self, *args, element: str = "double precision", **kwargs):
-        if element not in ("double precision", "date"):
-            raise ValueError(f"unsupported element type {element!r}")
-        self.element = element
-        kwargs.setdefault("default", list)
-        kwargs.setdefault("blank", True)
-        kwargs.setdefault("editable", False)
-        super().__init__(*args, **kwargs)
-
-    def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
-        kwargs["element"] = self.element
-        for key, default in (("default", list), ("blank", True), ("editable", False)):
-            if kwargs.get(key) == default:
-                del kwargs[key]
-        return name, path, args, kwargs
-
-    def db_type(self, connection):
-        return f"{self.element}[]" if connection.vendor == "postgresql" else "text"
-
-    def get_db_prep_value(self, value, connection, prepared=False):
-        items = list(value or [])
-        if connection.vendor == "postgresql":
-            # An array literal: an untyped constant that PostgreSQL reads as the column's type,
-            # where a Python list would be sent as ARRAY[NULL], a text[] it refuses.
-            return (
-                "{" + ",".join("NULL" if item is None else _literal(item) for item in items) + "}"
-            )
-        return json.dumps([None if item is None else _json_item(item) for item in items])
-
-    def to_python(self, value):
-        """A list, from the database, a serialised value (loaddata) or a list."""
-        if value is None:
-            return []
-        if isinstance(value, str):
-            parse = _number if self.element == "double precision" else _date
-            return [parse(item) for item in json.loads(value)]
-        return list(value)
-
-    def value_to_string(self, obj):
-        """For dumpdata: a JSON list of numbers or ISO dates."""
-        values = self.value_from_object(obj) or []
-        return json.dumps([None if item is None else _json_item(item) for item in values])
-
-    def from_db_value(self, value, expression, connection):
-        return self.to_python(value)
-
-
-def _literal(item) -> str:
-    return item.isoformat() if isinstance(item, date) else repr(float(item))
-
-
-def _json_item(item) -> str | float:
-    return item.isoformat() if isinstance(item, date) else float(item)
+_PARSE = {NUMBER_COLUMN: parse_number, DATE_COLUMN: parse_date}
 
 
 @dataclass(frozen=True)
@@ -118,8 +43,6 @@ class TypedLayout:
 
     @classmethod
     def for_account(cls, account_id: int) -> "TypedLayout":
-        from contacts.models import ContactField
-
         rows = ContactField.objects.filter(account_id=account_id, slot__isnull=False).values_list(
             "type", "slot", "key"
         )
@@ -190,8 +113,6 @@ def layout_for_writing(account_id: int) -> TypedLayout:
     """The layout, read under a lock that field changes conflict with (they lock the account row
     FOR UPDATE, see contacts.services.fields): until the caller's transaction ends no slot is
     freed, taken or moved, so the arrays it writes fit the fields it writes. In a transaction."""
-    from django.db import connection
-
     if connection.vendor == "postgresql":
         # KEY SHARE: ordinary updates of the account row (its settings) are not held up.
         with connection.cursor() as cursor:
@@ -204,10 +125,6 @@ def layout_for_writing(account_id: int) -> TypedLayout:
 def slot_clear(account_id: int, column: str, slot: int) -> None:
     """Empty one slot in every contact of the account: a slot handed to a new field starts empty,
     whatever was written there before (e.g. by a write that raced the old field's deletion)."""
-    from django.db import connection
-
-    from contacts.models import Contact
-
     table, index = Contact._meta.db_table, int(slot)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -227,8 +144,6 @@ def slot_clear(account_id: int, column: str, slot: int) -> None:
 
 def free_slot(account_id: int, column: str, *, exclude_field_id: int | None = None) -> int | None:
     """The lowest slot of `column` no field of the account holds, or None when all are taken."""
-    from contacts.models import ContactField
-
     types = [field_type for field_type, held_in in STORAGE_OF_TYPE.items() if held_in == column]
     taken = set(
         ContactField.objects.filter(account_id=account_id, type__in=types, slot__isnull=False)
@@ -241,10 +156,6 @@ def free_slot(account_id: int, column: str, *, exclude_field_id: int | None = No
 def typed_values_refresh(account_id: int, *, only_key: str | None = None) -> int:
     """Rewrite the arrays of the account's contacts from their JSON values, in one statement
     (of those holding `only_key` if given). For field type changes and data migrations."""
-    from django.db import connection
-
-    from contacts.models import Contact
-
     layout = TypedLayout.for_account(account_id)
     vendor = connection.vendor
     table = Contact._meta.db_table

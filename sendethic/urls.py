@@ -13,14 +13,12 @@ from campaigns.api import (
     EmailTemplateViewSet,
     SenderAddressViewSet,
 )
-from contacts.api import (
-    ContactExportViewSet,
-    ContactFieldViewSet,
-    ContactImportViewSet,
-    ContactListViewSet,
-    ContactViewSet,
-    SegmentViewSet,
-)
+from contacts.api.contacts import ContactViewSet
+from contacts.api.exports import ContactExportViewSet
+from contacts.api.fields import ContactFieldViewSet
+from contacts.api.imports import ContactImportViewSet
+from contacts.api.lists import ContactListViewSet
+from contacts.api.segments import SegmentViewSet
 from sendethic.views import SchemaView, robots_txt
 from stats import api as stats_api
 from stats import urls_unsubscribe

@@ -1,8 +1,9 @@
 """The common, unambiguous cases of contacts.normalization, as PostgreSQL expressions.
 
-The fast import (contacts/services/import_fast.py) stages raw cells in PostgreSQL and cleans
-them there. Each expression built here answers, for one cell, either the canonical text that
-contacts.normalization would produce, '' for a blank cell, or NULL when SQL cannot be sure.
+The PostgreSQL import engine (contacts/imports/postgres_engine.py) stages raw cells in
+PostgreSQL and cleans them there. Each expression built here answers, for one cell, either the
+canonical text that contacts.normalization would produce, '' for a blank cell, or NULL when SQL
+cannot be sure.
 A row with any NULL goes through ContactCleaner in Python, which also writes every error
 message: SQL never refuses a value, so results and reports are the Python path's own.
 

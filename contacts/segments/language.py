@@ -110,7 +110,23 @@ def register_condition(name: str, condition: RegisteredCondition) -> None:
 
 
 class SegmentRuleError(ServiceError):
-    """A bad rule tree; `fields` maps the path of each bad node (e.g. `all[1].any[0]`) to what is wrong."""
+    """A bad rule tree. `paths` (also `errors`) maps the path of each bad node (e.g.
+    `all[1].any[0]`; "rules" for the whole tree, "name" for the segment's name) to what is wrong,
+    as the segment builder shows it; `fields` names the same nodes as API fields (`rules.all[1]`).
+    """
+
+    def __init__(self, paths: dict[str, str]):
+        self.paths = {path: str(reason) for path, reason in paths.items()}
+        super().__init__(
+            {
+                path if path in ("name", "rules") else f"rules.{path}": reason
+                for path, reason in self.paths.items()
+            }
+        )
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return dict(self.paths)
 
 
 @dataclass

@@ -1,1 +1,1 @@
-"""Writes to the contact base. One module per concept: fields, contacts, consent, lists, imports."""
+"""Writes to the contact base. One module per concept: fields, contacts, consent, lists (imports: contacts.imports)."""

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.domain_events import send_on_commit
+from accounts.errors import ServiceError
 from accounts.models import Account
 from contacts.models import (
     Channel,
@@ -19,10 +21,14 @@ from contacts.models import (
     address_hash,
     stored_mobile,
 )
-from contacts.signals import contact_erased
+from contacts.signals import contact_erased, contact_unsubscribed
 
 DOUBLE_OPTIN_SALT = "contacts.double-optin"
 DOUBLE_OPTIN_MAX_AGE = 7 * 24 * 3600
+
+
+class ConsentError(ServiceError):
+    """A consent change that cannot apply (e.g. no address on that channel)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def consent_change(*, contact: Contact, channel: str, status: str, proof: Consen
     status_field = f"{channel}_status"
     address = channel_address(contact, channel)
     if not address:
-        raise ValueError(_("This contact has no address for this channel."))
+        raise ConsentError({"channel": _("This contact has no address for this channel.")})
     suppressed = bool(suppressed_hashes(contact.account, channel, [address_hash(address)]))
     new_status = status_after(
         current=getattr(contact, status_field),
@@ -130,6 +136,15 @@ def consent_change(*, contact: Contact, channel: str, status: str, proof: Consen
     if getattr(contact, status_field) != new_status:
         setattr(contact, status_field, new_status)
         contact.save(update_fields=[status_field, "updated_at"])
+        if new_status == ConsentStatus.UNSUBSCRIBED:
+            send_on_commit(
+                contact_unsubscribed,
+                sender=Contact,
+                account_id=contact.account_id,
+                contact_id=contact.pk,
+                channel=channel,
+                source=proof.source,
+            )
     ledger_record(contact=contact, channel=channel, status=new_status, proof=proof).save()
     return contact
 

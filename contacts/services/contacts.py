@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.domain_events import send_on_commit
 from accounts.errors import ServiceError
 from accounts.models import Account
 from contacts.cleaning import CleanContact, ContactCleaner
@@ -40,6 +41,7 @@ from contacts.services.consent import (
     suppressed_hashes,
     suppression_add,
 )
+from contacts.signals import contact_created, contact_unsubscribed, contact_updated
 from contacts.typed_values import TYPED_COLUMNS, layout_for_writing
 
 STATUS_FIELDS = {Channel.EMAIL: "email_status", Channel.SMS: "sms_status"}
@@ -126,26 +128,46 @@ def contacts_bulk_upsert(
     target_list: ContactList | None = None,
     blank_clears: bool = True,
     cleaner: ContactCleaner | None = None,
+    send_events: bool = True,
 ) -> list[RowOutcome]:
     """Create or update each row by the account's contact key; one outcome per row.
 
     A bad row gets an error outcome and the others are still written. Rows of the same batch with
     the same key are merged in order (the later value wins).
+
+    Each contact created, updated or unsubscribed is announced after commit (contacts.signals),
+    with the proof's source; an import passes `send_events=False` and announces itself once.
     """
     try:
         return _bulk_upsert(
-            account, rows, policy, proof, default_statuses or {}, target_list, blank_clears, cleaner
+            account,
+            rows,
+            policy,
+            proof,
+            default_statuses or {},
+            target_list,
+            blank_clears,
+            cleaner,
+            send_events,
         )
     except IntegrityError:
         # Another writer inserted one of these keys in between: run again, they now exist.
         return _bulk_upsert(
-            account, rows, policy, proof, default_statuses or {}, target_list, blank_clears, cleaner
+            account,
+            rows,
+            policy,
+            proof,
+            default_statuses or {},
+            target_list,
+            blank_clears,
+            cleaner,
+            send_events,
         )
 
 
 @transaction.atomic
 def _bulk_upsert(
-    account, rows, policy, proof, default_statuses, target_list, blank_clears, cleaner
+    account, rows, policy, proof, default_statuses, target_list, blank_clears, cleaner, send_events
 ):
     cleaner = cleaner or ContactCleaner(account)
     # Read in each transaction: a cleaner may serve a long import while fields change.
@@ -236,7 +258,7 @@ def _bulk_upsert(
                 changed = True
                 ledger.append((contact, channel, new_status))
                 if new_status == ConsentStatus.UNSUBSCRIBED:
-                    unsubscribes.append((channel, address))
+                    unsubscribes.append((contact, channel, address))
         if is_new:
             to_create.append(contact)
         elif changed:
@@ -250,7 +272,7 @@ def _bulk_upsert(
     contacts_insert(to_create)
     contacts_update(to_update, sorted(updated_fields | {"updated_at"}))
     consent_records_insert(ledger, proof)
-    for channel, address in unsubscribes:
+    for _contact, channel, address in unsubscribes:
         suppression_add(
             account=account,
             channel=channel,
@@ -264,7 +286,27 @@ def _bulk_upsert(
             ignore_conflicts=True,
             batch_size=1000,
         )
+    if send_events:
+        _announce(account, proof.source, to_create, to_update, unsubscribes)
     return outcomes
+
+
+def _announce(account, source, created, updated, unsubscribes) -> None:
+    """The domain events of one bulk write, each sent once the write commits."""
+    for signal, contacts in ((contact_created, created), (contact_updated, updated)):
+        for contact in contacts:
+            send_on_commit(
+                signal, sender=Contact, account_id=account.pk, contact_id=contact.pk, source=source
+            )
+    for contact, channel, _address in unsubscribes:
+        send_on_commit(
+            contact_unsubscribed,
+            sender=Contact,
+            account_id=account.pk,
+            contact_id=contact.pk,
+            channel=channel,
+            source=source,
+        )
 
 
 def contact_upsert(
@@ -301,7 +343,16 @@ def contact_update(*, contact: Contact, data: dict, proof: ConsentProof) -> Cont
     _apply(contact, clean)
     if clean.key:
         contact.key = clean.key
+    # The typed copies of `fields` are derived here, by the writer, under the layout's lock.
+    layout_for_writing(account.pk).apply(contact)
     contact.save()
+    send_on_commit(
+        contact_updated,
+        sender=Contact,
+        account_id=account.pk,
+        contact_id=contact.pk,
+        source=proof.source,
+    )
     for channel, status in statuses.items():
         if status != getattr(contact, STATUS_FIELDS[channel]):
             consent_change(contact=contact, channel=channel, status=status, proof=proof)

@@ -26,13 +26,18 @@ class FieldError(ServiceError):
     pass
 
 
-class FieldTypeChangeRefused(Exception):
-    """Stored values that would not fit the new type, as (contact id, value, reason)."""
+class FieldTypeChangeRefused(FieldError):
+    """Stored values would not fit the new type. `misfits`: the first ones, as (contact id, value,
+    reason); `total`: how many. The type's message lists them, for API clients."""
 
     def __init__(self, misfits: list[tuple[int, object, str]], total: int):
-        super().__init__(f"{total} values do not fit")
         self.misfits = misfits
         self.total = total
+        summary = _("%(n)d stored values do not fit this type; nothing was changed.") % {"n": total}
+        lines = [
+            f"contact {contact_id}: {value!r}: {reason}" for contact_id, value, reason in misfits
+        ]
+        super().__init__({"type": [summary, *lines]})
 
 
 def _clean_choices(field_type: str, choices) -> list[str]:

@@ -1,4 +1,4 @@
-"""The PostgreSQL import path (contacts/services/import_fast.py) against the Python one.
+"""The PostgreSQL import path (contacts/services/postgres_engine.py) against the Python one.
 
 Both must give the same contacts, ledger, suppressions, list memberships, counts and error
 reports, whatever the file: the same messy file is imported into two identical accounts, once
@@ -19,7 +19,8 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from contacts.cleaning import ContactCleaner
-from contacts.imports import sql_cleaning
+from contacts.imports import postgres_engine, python_engine, sql_cleaning
+from contacts.imports import services as import_services
 from contacts.models import (
     ConsentRecord,
     Contact,
@@ -29,7 +30,6 @@ from contacts.models import (
     Suppression,
     address_hash,
 )
-from contacts.services import import_fast, imports
 from contacts.services.consent import ConsentProof
 from contacts.services.contacts import contacts_bulk_upsert
 from contacts.services.fields import field_create
@@ -217,17 +217,17 @@ def run_import(
 ):
     """`before_run`: called once the import is queued, before a worker runs it."""
     monkeypatch.setattr(
-        imports, "FAST_IMPORT_VENDORS", frozenset({"postgresql"}) if fast else frozenset()
+        import_services, "FAST_IMPORT_VENDORS", frozenset({"postgresql"}) if fast else frozenset()
     )
-    contact_import = imports.import_create(
+    contact_import = import_services.import_create(
         account=account, uploaded_file=SimpleUploadedFile(name, content)
     )
-    imports.import_configure(contact_import=contact_import, mapping=mapping, **options)
-    imports.import_start(contact_import=contact_import)
+    import_services.import_configure(contact_import=contact_import, mapping=mapping, **options)
+    import_services.import_start(contact_import=contact_import)
     if before_run:
         before_run()
     started = timezone.now()
-    done = imports.import_run(import_id=contact_import.pk)
+    done = import_services.import_run(import_id=contact_import.pk)
     assert done.status == ContactImport.Status.DONE, done.failure_reason
     return done, started
 
@@ -290,11 +290,11 @@ def compare_paths(content, name, *, options, monkeypatch, key="email", with_list
     if small_chunks:
         # Chunks and batches of a few rows, so that rows of one key fall in several chunks and
         # batches, as they do in a large file.
-        monkeypatch.setattr(imports, "CHUNK_ROWS", 7)
-        monkeypatch.setattr(import_fast, "CHUNK_ROWS", 7)
-        monkeypatch.setattr(import_fast, "BATCH_ROWS", 21)
-        monkeypatch.setattr(import_fast, "COPY_ROWS", 10)
-        monkeypatch.setattr(import_fast, "FALLBACK_FETCH_ROWS", 3)
+        monkeypatch.setattr(python_engine, "CHUNK_ROWS", 7)
+        monkeypatch.setattr(postgres_engine, "CHUNK_ROWS", 7)
+        monkeypatch.setattr(postgres_engine, "BATCH_ROWS", 21)
+        monkeypatch.setattr(postgres_engine, "COPY_ROWS", 10)
+        monkeypatch.setattr(postgres_engine, "FALLBACK_FETCH_ROWS", 3)
     snapshots = []
     for fast in (False, True):
         account, target = make_account(key=key, existing_list=True)
@@ -318,16 +318,16 @@ def test_french_excel_cp1252_file(settings, tmp_path, monkeypatch, policy, statu
     settings.MEDIA_ROOT = tmp_path
     rounds, python_rows = [], []
     write_round, clean_in_python = (
-        import_fast._FastImport._write_round,
-        import_fast._FastImport._clean_in_python,
+        postgres_engine._FastImport._write_round,
+        postgres_engine._FastImport._clean_in_python,
     )
     monkeypatch.setattr(
-        import_fast._FastImport,
+        postgres_engine._FastImport,
         "_write_round",
         lambda self, round_: rounds.append(round_) or write_round(self, round_),
     )
     monkeypatch.setattr(
-        import_fast._FastImport,
+        postgres_engine._FastImport,
         "_clean_in_python",
         lambda self, *args: python_rows.append(args[1]) or clean_in_python(self, *args),
     )
@@ -419,44 +419,44 @@ def test_a_stored_suppressed_mobile_is_not_resubscribed(settings, tmp_path, monk
 
 def test_unreadable_row_fails_before_anything_is_written(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(import_fast, "COPY_ROWS", 2)
+    monkeypatch.setattr(postgres_engine, "COPY_ROWS", 2)
     account, _target = make_account(key="email", existing_list=False)
     before = Contact.objects.filter(account=account).count()
     good = "".join(f"n{i}@exemple.fr,N\n" for i in range(5))
-    contact_import = imports.import_create(
+    contact_import = import_services.import_create(
         account=account,
         uploaded_file=SimpleUploadedFile("c.csv", f"email,name\n{good}".encode()),
     )
     # The file is damaged after the upload's sniffing: a field larger than csv's limit.
     with open(contact_import.file.path, "a") as handle:
         handle.write('x@exemple.fr,"' + "y" * 200_000 + '"\n')
-    imports.import_configure(contact_import=contact_import, mapping=["email", "first_name"])
-    imports.import_start(contact_import=contact_import)
+    import_services.import_configure(contact_import=contact_import, mapping=["email", "first_name"])
+    import_services.import_start(contact_import=contact_import)
     with pytest.raises(Exception):  # noqa: B017, PT011 - the reader's UnreadableFile
-        imports.import_run(import_id=contact_import.pk)
+        import_services.import_run(import_id=contact_import.pk)
     assert Contact.objects.filter(account=account).count() == before
     assert ContactImport.objects.get(pk=contact_import.pk).status == ContactImport.Status.FAILED
 
 
 def test_progress_is_reported_per_batch(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(import_fast, "BATCH_ROWS", 2000)
+    monkeypatch.setattr(postgres_engine, "BATCH_ROWS", 2000)
     account, _target = make_account(key="email", existing_list=False)
     content = "email\n" + "".join(f"p{i}@exemple.fr\n" for i in range(5000))
     seen = []
-    progress = import_fast._FastImport._progress
+    progress = postgres_engine._FastImport._progress
 
     def spy(self, processed):
         progress(self, processed)
         seen.append(ContactImport.objects.get(pk=self.contact_import.pk).progress_percent)
 
-    monkeypatch.setattr(import_fast._FastImport, "_progress", spy)
-    contact_import = imports.import_create(
+    monkeypatch.setattr(postgres_engine._FastImport, "_progress", spy)
+    contact_import = import_services.import_create(
         account=account, uploaded_file=SimpleUploadedFile("c.csv", content.encode())
     )
-    imports.import_configure(contact_import=contact_import, mapping=["email"])
-    imports.import_start(contact_import=contact_import)
-    done = imports.import_run(import_id=contact_import.pk)
+    import_services.import_configure(contact_import=contact_import, mapping=["email"])
+    import_services.import_start(contact_import=contact_import)
+    done = import_services.import_run(import_id=contact_import.pk)
     assert seen == [40, 80, 100]
     assert (done.total_rows, done.created_count) == (5000, 5000)
 

@@ -6,15 +6,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from openpyxl import Workbook
 
-from contacts.models import ConsentRecord, Contact, ContactImport, ContactList, Suppression
-from contacts.services.consent import ConsentProof, consent_change
-from contacts.services.imports import (
-    ImportError_,
+from contacts.imports.services import (
+    ImportRefused,
     import_configure,
     import_create,
     import_run,
     import_start,
 )
+from contacts.models import ConsentRecord, Contact, ContactImport, ContactList, Suppression
+from contacts.services.consent import ConsentProof, consent_change
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +166,7 @@ def test_unreadable_files_are_refused_at_upload(
     account, settings, tmp_path, content, name, message
 ):
     settings.MEDIA_ROOT = tmp_path
-    with pytest.raises(ImportError_) as error, translation.override("en"):
+    with pytest.raises(ImportRefused) as error, translation.override("en"):
         upload(account, content, name=name)
     assert message in error.value.errors["file"].lower()
     assert ContactImport.objects.count() == 0
@@ -175,14 +175,14 @@ def test_unreadable_files_are_refused_at_upload(
 def test_mapping_must_name_the_contact_key_and_fit_the_columns(account, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     contact_import = upload(account, b"email,name\na@example.com,A\n")
-    with pytest.raises(ImportError_) as error:
+    with pytest.raises(ImportRefused) as error:
         import_configure(contact_import=contact_import, mapping=["first_name", None])
     assert "email" in error.value.errors["mapping"]
-    with pytest.raises(ImportError_):
+    with pytest.raises(ImportRefused):
         import_configure(contact_import=contact_import, mapping=["email"])
-    with pytest.raises(ImportError_):
+    with pytest.raises(ImportRefused):
         import_configure(contact_import=contact_import, mapping=["email", "email"])
-    with pytest.raises(ImportError_) as error:
+    with pytest.raises(ImportRefused) as error:
         import_configure(
             contact_import=contact_import, mapping=["email", None], email_status="subscribed"
         )

@@ -2,6 +2,7 @@ import pytest
 
 from contacts.models import Contact, ContactList, ListMembership
 from contacts.services.fields import field_create
+from contacts.typed_values import typed_values_refresh
 from tests.factories import AccountFactory, make_api_key
 
 pytestmark = pytest.mark.django_db
@@ -19,12 +20,15 @@ def base(account):
     field_create(account=account, key="points", label="Points", type="number")
     rows = [("a@x.fr", "Paris", 150), ("b@x.fr", "Lyon", 50), ("c@x.fr", "LYON", 300),
             ("d@x.fr", "Nice", 500)]  # fmt: skip
-    return [
+    contacts = [
         Contact.objects.create(
             account=account, key=email, email=email, city=city, fields={"points": points}
         )
         for email, city, points in rows
     ]
+    # Written with the ORM, not a contact service: derive the typed copies as services do.
+    typed_values_refresh(account.pk)
+    return contacts
 
 
 def test_crud_count_contacts_and_preview(api_client, base):

@@ -43,6 +43,7 @@ from contacts.segments.language import (
 )
 from contacts.services.consent import suppression_add
 from contacts.services.fields import field_create
+from contacts.typed_values import typed_values_refresh
 from stats.models import EmailEvent
 from tests.contacts.segments_reference import (
     Activity,
@@ -310,6 +311,8 @@ class Base:
         Message.objects.bulk_create(messages)
         EmailEvent.objects.bulk_create(events)
         # Read back, so that the reference sees what the database holds.
+        # Written with the ORM, not a contact service: derive the typed copies as services do.
+        typed_values_refresh(self.account.pk)
         self.contacts = list(Contact.objects.filter(account=self.account).order_by("pk"))
         self.activity = self._read_activity()
         self.suppressed = {

@@ -7,10 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
 from contacts.cleaning import ContactCleaner
+from contacts.imports import services as import_services
 from contacts.models import Contact, ContactField, ContactImport, ContactList
 from contacts.segments.compiler import count_matching, segment_queryset
 from contacts.segments.language import FieldCatalog, validate_rules
-from contacts.services import imports
 from contacts.services.consent import ConsentProof
 from contacts.services.contacts import contact_update, contacts_bulk_upsert
 from contacts.services.fields import FieldError, field_create, field_delete, field_update
@@ -86,14 +86,16 @@ def test_write_paths_keep_the_arrays_in_step(account, custom_fields):
 def test_import_keeps_the_arrays_in_step(account, custom_fields, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     content = "email;points;last_order\nx@example.fr;5;2024-01-31\ny@example.fr;;31/12/2023\n"
-    contact_import = imports.import_create(
+    contact_import = import_services.import_create(
         account=account, uploaded_file=SimpleUploadedFile("c.csv", content.encode())
     )
-    imports.import_configure(
+    import_services.import_configure(
         contact_import=contact_import, mapping=["email", "points", "last_order"]
     )
-    imports.import_start(contact_import=contact_import)
-    assert imports.import_run(import_id=contact_import.pk).status == ContactImport.Status.DONE
+    import_services.import_start(contact_import=contact_import)
+    assert (
+        import_services.import_run(import_id=contact_import.pk).status == ContactImport.Status.DONE
+    )
     assert_in_step(account)
     rules = {"all": [{"field": "fields.last_order", "op": "before", "value": "2024-01-01"}]}
     assert matching(account, rules) == {"y@example.fr"}

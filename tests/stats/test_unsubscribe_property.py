@@ -31,6 +31,12 @@ from campaigns import pipeline
 from campaigns.models import Message, SenderAddress
 from campaigns.rendering import unsubscribe_token
 from campaigns.services import campaign_create, campaign_schedule
+from contacts.imports.services import (
+    import_configure,
+    import_create,
+    import_run,
+    import_start,
+)
 from contacts.models import (
     Channel,
     ConsentRecord,
@@ -49,12 +55,6 @@ from contacts.services.consent import (
     double_optin_token,
 )
 from contacts.services.contacts import contact_update, contact_upsert, contacts_bulk_upsert
-from contacts.services.imports import (
-    import_configure,
-    import_create,
-    import_run,
-    import_start,
-)
 from contacts.services.lists import list_add_contacts
 from contacts.services.segments import segment_create
 from stats.services.events import record_complaint, record_unsubscribe

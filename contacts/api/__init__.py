@@ -1,0 +1,1 @@
+"""REST API of the contact base: one module per resource."""

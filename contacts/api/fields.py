@@ -1,0 +1,74 @@
+"""API of the custom contact fields."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from accounts.tenancy import AccountObjectsViewSet
+from contacts.models import ContactField, FieldType
+from contacts.services import fields as field_services
+
+
+class ContactFieldSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactField
+        fields = ["id", "key", "label", "type", "origin", "choices", "created_at"]
+        read_only_fields = ["id", "origin", "created_at"]
+
+
+class ContactFieldUpdateSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=100, required=False)
+    type = serializers.ChoiceField(choices=FieldType.choices, required=False)
+    choices = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List custom fields", tags=["Fields"]),
+    retrieve=extend_schema(summary="Get a custom field", tags=["Fields"]),
+    destroy=extend_schema(
+        summary="Delete a custom field", description="Its values are deleted.", tags=["Fields"]
+    ),
+)
+class ContactFieldViewSet(AccountObjectsViewSet):
+    queryset = ContactField.objects.all()
+    serializer_class = ContactFieldSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="Create a custom field",
+        tags=["Fields"],
+        examples=[
+            OpenApiExample(
+                "Choice field",
+                value={
+                    "key": "favourite_shop",
+                    "label": "Magasin préféré",
+                    "type": "choice",
+                    "choices": ["Paris", "Lyon"],
+                },
+            )
+        ],
+    )
+    def create(self, request):
+        serializer = ContactFieldSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        field = field_services.field_create(account=request.account, **serializer.validated_data)
+        return Response(ContactFieldSerializer(field).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Rename a field or change its type",
+        description="A type change is refused (400) if stored values do not fit the new type; "
+        "the response lists them.",
+        request=ContactFieldUpdateSerializer,
+        responses=ContactFieldSerializer,
+        tags=["Fields"],
+    )
+    def partial_update(self, request, pk=None):
+        field = self.get_object()
+        serializer = ContactFieldUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        field = field_services.field_update(field=field, **serializer.validated_data)
+        return Response(ContactFieldSerializer(field).data)
+
+    def perform_destroy(self, instance):
+        field_services.field_delete(field=instance)

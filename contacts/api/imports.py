@@ -1,0 +1,135 @@
+"""API of the CSV/XLSX imports: upload, confirm the mapping and start, error report."""
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from accounts.tenancy import AccountScopedViewMixin, get_for_account_or_404
+from contacts.imports import services as import_services
+from contacts.models import ConsentStatus, ContactImport, ContactList, DuplicatePolicy
+
+
+class ContactImportSerializer(serializers.ModelSerializer):
+    progress_percent = serializers.IntegerField(read_only=True)
+    target_list = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    error_report_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContactImport
+        fields = [
+            "id", "original_name", "format", "encoding", "delimiter", "has_header", "header",
+            "sample_rows", "mapping", "duplicate_policy", "target_list", "email_status",
+            "sms_status", "consent_wording", "status", "total_rows", "processed_rows",
+            "progress_percent", "created_count", "updated_count", "skipped_count",
+            "error_count", "error_report_url", "failure_reason", "created_at", "started_at",
+            "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_error_report_url(self, contact_import) -> str | None:
+        if not contact_import.error_report:
+            return None
+        return f"/api/v1/imports/{contact_import.pk}/errors/"
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A CSV (any of ; , tab; UTF-8 or Windows-1252) or XLSX")
+
+
+class ImportStartSerializer(serializers.Serializer):
+    mapping = serializers.ListField(
+        child=serializers.CharField(allow_null=True, allow_blank=True),
+        help_text="One field key per column (null to ignore the column)",
+    )
+    duplicate_policy = serializers.ChoiceField(
+        choices=DuplicatePolicy.choices, default=DuplicatePolicy.UPDATE
+    )
+    list_id = serializers.IntegerField(required=False, allow_null=True)
+    email_status = serializers.ChoiceField(
+        choices=ConsentStatus.choices, default=ConsentStatus.NONE
+    )
+    sms_status = serializers.ChoiceField(choices=ConsentStatus.choices, default=ConsentStatus.NONE)
+    consent_wording = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List imports", tags=["Imports"]),
+    retrieve=extend_schema(summary="Get an import and its progress", tags=["Imports"]),
+)
+class ContactImportViewSet(
+    AccountScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = ContactImport.objects.all()
+    serializer_class = ContactImportSerializer
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(
+        summary="Upload a CSV or XLSX file",
+        description="Detects format, encoding, delimiter and header row and proposes a mapping.",
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ContactImportSerializer},
+        tags=["Imports"],
+    )
+    def create(self, request):
+        serializer = ImportUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact_import = import_services.import_create(
+            account=request.account, uploaded_file=serializer.validated_data["file"]
+        )
+        return Response(
+            ContactImportSerializer(contact_import).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Confirm the mapping and options, and start the import",
+        request=ImportStartSerializer,
+        responses={202: ContactImportSerializer},
+        tags=["Imports"],
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        contact_import = self.get_object()
+        serializer = ImportStartSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        target_list = None
+        if data.get("list_id"):
+            target_list = get_for_account_or_404(ContactList, request.account, pk=data["list_id"])
+        import_services.import_configure(
+            contact_import=contact_import,
+            mapping=[key or None for key in data["mapping"]],
+            duplicate_policy=data["duplicate_policy"],
+            target_list=target_list,
+            email_status=data["email_status"],
+            sms_status=data["sms_status"],
+            consent_wording=data["consent_wording"],
+        )
+        contact_import = import_services.import_start(contact_import=contact_import)
+        return Response(
+            ContactImportSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(
+        summary="Download the rejected rows (CSV: row, column, reason, original cells)",
+        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        tags=["Imports"],
+    )
+    @action(detail=True, methods=["get"])
+    def errors(self, request, pk=None):
+        contact_import = self.get_object()
+        handle = import_services.import_error_report(contact_import)
+        if handle is None:
+            raise NotFound("This import has no rejected rows.")
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"import-{contact_import.pk}-errors.csv",
+            content_type="text/csv",
+        )
