@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns import pipeline
-from campaigns.models import EmailCampaign, Message, SenderAddress
+from campaigns.models import EmailCampaign, Message
 from campaigns.services import campaign_create, campaign_schedule
 from campaigns.verp import read_verp_token, verp_address, verp_token
-from contacts.models import Contact, ContactList, ListMembership, Suppression, address_hash
+from contacts.models import Contact, Suppression, address_hash
 from stats.bounces import (
     Outcome,
     ReportKind,
@@ -20,6 +20,13 @@ from stats.bounces import (
 )
 from stats.models import CampaignStats, EmailEvent, SoftBounceCount
 from stats.services import events
+from tests.factories import (
+    ContactListFactory,
+    EmailCampaignFactory,
+    ListMembershipFactory,
+    MessageFactory,
+    SenderAddressFactory,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BOUNCE_ADDRESS = "bounces@sendethic.example"
@@ -178,15 +185,12 @@ HTML = '<p>Bonjour !</p><p><a href="{{ unsubscribe_url }}">Désinscription</a></
 def campaign(account):
     account.postal_address = "1 rue de la Paix, 75002 Paris"
     account.save()
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="La Boutique", verified_at=timezone.now()
-    )
-    newsletter = ContactList.objects.create(account=account, name="Newsletter")
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="La Boutique")
+    newsletter = ContactListFactory(account=account, name="Newsletter")
     for email in ("zoe@example.com", "paul@example.com", "slow@example.com"):
-        contact = Contact.objects.create(
-            account=account, key=email, email=email, email_status="subscribed"
+        ListMembershipFactory(
+            contact_list=newsletter, contact__email=email, contact__email_status="subscribed"
         )
-        ListMembership.objects.create(contact_list=newsletter, contact=contact)
     return campaign_create(
         account=account,
         data={
@@ -328,10 +332,8 @@ def sent_message(account, email: str, *, status=EmailCampaign.Status.FINISHED) -
     contact, _created = Contact.objects.get_or_create(
         account=account, key=email, defaults={"email": email, "email_status": "subscribed"}
     )
-    campaign = EmailCampaign.objects.create(
-        account=account, name="Soldes", subject="Soldes", status=status
-    )
-    message = Message.objects.create(
+    campaign = EmailCampaignFactory(account=account, name="Soldes", subject="Soldes", status=status)
+    message = MessageFactory(
         campaign=campaign, contact=contact, email=email, status="sent", sent_at=timezone.now()
     )
     message.message_id = f"<173684232412.4242.99{message.pk}.m{message.pk}@boutique.fr>"
@@ -427,13 +429,17 @@ def test_the_command_needs_a_mailbox(db):
 
 
 def running_campaign_with_sent_messages(account, count: int) -> list[Message]:
-    campaign = EmailCampaign.objects.create(
+    campaign = EmailCampaignFactory(
         account=account, name="Promo", subject="Promo", status=EmailCampaign.Status.RUNNING
     )
     messages = []
     for i in range(count):
-        message = Message.objects.create(
-            campaign=campaign, email=f"r{i}@example.com", status="sent", sent_at=timezone.now()
+        message = MessageFactory(
+            campaign=campaign,
+            contact=None,
+            email=f"r{i}@example.com",
+            status="sent",
+            sent_at=timezone.now(),
         )
         message.message_id = f"<1.2.3.m{message.pk}@boutique.fr>"
         message.save(update_fields=["message_id"])

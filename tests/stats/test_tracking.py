@@ -9,10 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from campaigns import links, pipeline
-from campaigns.models import CampaignLink, Message, SenderAddress
+from campaigns.models import CampaignLink, Message
 from campaigns.services import campaign_create, campaign_schedule
 from campaigns.tokens import click_token, open_token
-from contacts.models import Contact, ContactList, ListMembership
+from contacts.models import Contact
 from stats.models import (
     CampaignActivity,
     CampaignClient,
@@ -21,6 +21,7 @@ from stats.models import (
     TrackingHit,
 )
 from stats.services.ingest import ingest_pending
+from tests.factories import ContactListFactory, ListMembershipFactory, SenderAddressFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,15 +71,15 @@ def test_without_click_tracking_links_keep_their_target_with_utm():
 
 @pytest.fixture
 def sent_campaign(account, smtp_server):
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="La Boutique", verified_at=timezone.now()
-    )
-    newsletter = ContactList.objects.create(account=account, name="Newsletter")
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="La Boutique")
+    newsletter = ContactListFactory(account=account, name="Newsletter")
     for email, name in (("zoe@example.com", "Zoé"), ("paul@example.com", "Paul")):
-        contact = Contact.objects.create(
-            account=account, key=email, email=email, email_status="subscribed", first_name=name
+        ListMembershipFactory(
+            contact_list=newsletter,
+            contact__email=email,
+            contact__email_status="subscribed",
+            contact__first_name=name,
         )
-        ListMembership.objects.create(contact_list=newsletter, contact=contact)
     campaign = campaign_create(
         account=account,
         data={"name": "Soldes", "subject": "Soldes", "sender": sender, "html": HTML,
