@@ -12,8 +12,9 @@ from django.utils import timezone
 from accounts.models import Account, Membership, User
 from apikeys.models import ApiKey
 from apikeys.services import api_key_create
-from campaigns.models import EmailCampaign, EmailTemplate, Message, SenderAddress
+from campaigns.models import CampaignLink, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import Contact, ContactList, ListMembership, Segment
+from stats.models import EmailEvent
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
@@ -145,3 +146,26 @@ class MessageFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttributeSequence(
         lambda message, n: message.contact.email if message.contact else f"recipient{n}@example.com"
     )
+
+
+class CampaignLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignLink
+
+    campaign = factory.SubFactory(EmailCampaignFactory)
+    index = factory.Sequence(lambda n: n)
+    url = factory.LazyAttribute(lambda link: f"https://shop.example/{link.index}")
+
+
+class EmailEventFactory(factory.django.DjangoModelFactory):
+    """An open of its message, now; the campaign, account and contact are the message's."""
+
+    class Meta:
+        model = EmailEvent
+
+    message = factory.SubFactory(MessageFactory)
+    campaign = factory.SelfAttribute("message.campaign")
+    account = factory.SelfAttribute("campaign.account")
+    contact = factory.SelfAttribute("message.contact")
+    kind = EmailEvent.Kind.OPEN
+    occurred_at = factory.LazyFunction(timezone.now)

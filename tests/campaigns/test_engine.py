@@ -14,10 +14,11 @@ from campaigns.engine.channel import (
     Sent,
 )
 from campaigns.engine.lifecycle import campaign_pause, campaign_resume, campaign_start
-from campaigns.models import EmailCampaign, Message, SenderAddress
+from campaigns.models import EmailCampaign, Message
 from campaigns.services import campaign_create
 from campaigns.signals import campaign_finished, campaign_started, message_bounced, message_sent
-from contacts.models import Contact, ContactList, ListMembership, Suppression, address_hash
+from contacts.models import Suppression, address_hash
+from tests.factories import ContactListFactory, ListMembershipFactory, SenderAddressFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,17 +65,14 @@ class ScriptedChannel(EmailChannel):
 def make_campaign(account):
     account.postal_address = "1 rue de la Paix, Paris"
     account.save()
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="Boutique", verified_at=timezone.now()
-    )
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="Boutique")
 
     def make(*emails, start=True):
-        newsletter = ContactList.objects.create(account=account, name="Newsletter")
+        newsletter = ContactListFactory(account=account, name="Newsletter")
         for email in emails:
-            contact = Contact.objects.create(
-                account=account, key=email, email=email, email_status="subscribed"
+            ListMembershipFactory(
+                contact_list=newsletter, contact__email=email, contact__email_status="subscribed"
             )
-            ListMembership.objects.create(contact_list=newsletter, contact=contact)
         campaign = campaign_create(
             account=account,
             data={
@@ -107,10 +105,13 @@ def test_sent_messages_record_the_provider_id(make_campaign):
     assert message.sent_at is not None
 
 
-def test_a_temporary_refusal_is_retried_after_a_backoff_then_fails(make_campaign):
+def test_a_temporary_refusal_is_retried_after_a_backoff(make_campaign):
+    # given
     campaign = make_campaign("later@example.com")
     channel = ScriptedChannel({"later@example.com": RetryLater("451 busy")})
+    # when
     sending.send_batch(channel, campaign.pk)
+    # then
     message = Message.objects.get(campaign=campaign)
     assert (message.status, message.error, message.attempts) == ("queued", "451 busy", 1)
     assert message.next_attempt_at > timezone.now()
@@ -118,11 +119,19 @@ def test_a_temporary_refusal_is_retried_after_a_backoff_then_fails(make_campaign
     assert sending.campaigns_with_due_messages(channel) == []
     later = timezone.now() + sending.backoff(1) + timezone.timedelta(seconds=1)
     assert sending.campaigns_with_due_messages(channel, now=later) == [campaign.pk]
-    # at the last attempt, a temporary refusal is final
-    Message.objects.filter(pk=message.pk).update(
+
+
+def test_a_temporary_refusal_at_the_last_attempt_is_final(make_campaign):
+    # given
+    campaign = make_campaign("later@example.com")
+    channel = ScriptedChannel({"later@example.com": RetryLater("451 busy")})
+    sending.send_batch(channel, campaign.pk)
+    Message.objects.filter(campaign=campaign).update(
         attempts=sending.MAX_ATTEMPTS - 1, next_attempt_at=None
     )
+    # when
     sending.send_batch(channel, campaign.pk)
+    # then
     assert statuses(campaign) == {"later@example.com": "failed"}
 
 
@@ -180,13 +189,25 @@ def test_an_unreachable_provider_requeues_the_whole_batch(make_campaign):
     assert set(statuses(campaign).values()) == {"queued"}
 
 
-def test_a_paused_campaign_sends_nothing_until_resumed(make_campaign):
+def test_a_paused_campaign_sends_nothing_and_keeps_the_reason(make_campaign):
+    # given
     campaign = make_campaign("a@example.com")
+    # when
     assert campaign_pause(campaign=campaign, reason="Too many complaints")
+    # then
     assert EmailCampaign.objects.get(pk=campaign.pk).pause_reason == "Too many complaints"
+    assert sending.send_batch(ScriptedChannel(), campaign.pk) == 0
+
+
+def test_a_resumed_campaign_sends_again_and_forgets_the_reason(make_campaign):
+    # given
+    campaign = make_campaign("a@example.com")
+    campaign_pause(campaign=campaign, reason="Too many complaints")
     channel = ScriptedChannel()
     assert sending.send_batch(channel, campaign.pk) == 0
+    # when
     assert campaign_resume(campaign=campaign)
+    # then
     assert EmailCampaign.objects.get(pk=campaign.pk).pause_reason == ""
     assert sending.send_batch(channel, campaign.pk) == 1
 

@@ -2,11 +2,17 @@ import pytest
 from django.utils import timezone
 
 from campaigns import pipeline
-from campaigns.models import EmailCampaign, Message, SenderAddress
+from campaigns.models import EmailCampaign, Message
 from campaigns.services import CampaignError, campaign_create, campaign_schedule
-from contacts.models import Contact, ContactList, ListMembership, Suppression, address_hash
+from contacts.models import Contact, Suppression, address_hash
 from contacts.services.consent import suppression_add
 from contacts.services.fields import field_create
+from tests.factories import (
+    ContactFactory,
+    ContactListFactory,
+    ListMembershipFactory,
+    SenderAddressFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +29,12 @@ def campaign(account):
     account.postal_address = "1 rue de la Paix, 75002 Paris"
     account.save()
     field_create(account=account, key="points", label="Points", type="number")
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="La Boutique", verified_at=timezone.now()
-    )
-    newsletter = ContactList.objects.create(account=account, name="Newsletter")
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="La Boutique")
+    newsletter = ContactListFactory(account=account, name="Newsletter")
 
     def contact(email, status="subscribed", **extra):
-        created = Contact.objects.create(
-            account=account, key=email, email=email, email_status=status, **extra
-        )
-        ListMembership.objects.create(contact_list=newsletter, contact=created)
+        created = ContactFactory(account=account, email=email, email_status=status, **extra)
+        ListMembershipFactory(contact_list=newsletter, contact=created)
         return created
 
     contact("zoe@example.com", first_name="Zoé", fields={"points": 120})
@@ -43,12 +45,8 @@ def campaign(account):
     contact("suppressed@example.com")
     suppression_add(account=account, channel="email", address="suppressed@example.com",
                     reason="hard_bounce")  # fmt: skip
-    Contact.objects.create(
-        account=account,
-        key="other@example.com",
-        email="other@example.com",
-        email_status="subscribed",
-    )  # fmt: skip - not in the list
+    # not in the list
+    ContactFactory(account=account, email="other@example.com", email_status="subscribed")
     campaign = campaign_create(
         account=account,
         data={
@@ -119,11 +117,8 @@ def test_messages_reach_the_smtp_server_personalised_inlined_and_unsubscribable(
 def test_permanent_and_temporary_refusals(campaign, smtp_server, account):
     newsletter = campaign.lists.get()
     for email in ("bounce@example.com", "later@example.com"):
-        ListMembership.objects.create(
-            contact_list=newsletter,
-            contact=Contact.objects.create(
-                account=account, key=email, email=email, email_status="subscribed"
-            ),
+        ListMembershipFactory(
+            contact_list=newsletter, contact__email=email, contact__email_status="subscribed"
         )
     campaign_schedule(campaign=campaign, at=None)
     deliver_all(campaign)

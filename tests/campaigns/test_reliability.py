@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
-from campaigns.models import EmailCampaign, Message, SenderAddress
+from campaigns.models import EmailCampaign, Message
 from campaigns.services import campaign_create, campaign_schedule
 from campaigns.tasks import recover_expired_leases_task
-from contacts.models import Contact, ContactList, ListMembership
+from contacts.models import Contact, ListMembership
 from tests.conftest import requires_postgres
+from tests.factories import ContactListFactory, SenderAddressFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 2000
@@ -67,10 +67,8 @@ def test_sigkill_in_the_middle_of_a_campaign(smtp_server, settings, account):
     # given: 2,000 subscribed contacts and a campaign
     account.postal_address = "1 rue de la Paix, Paris"
     account.save()
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="Boutique", verified_at=timezone.now()
-    )
-    newsletter = ContactList.objects.create(account=account, name="Newsletter")
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="Boutique")
+    newsletter = ContactListFactory(account=account, name="Newsletter")
     contacts = Contact.objects.bulk_create(
         Contact(
             account=account,

@@ -4,24 +4,22 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from campaigns.engine.lifecycle import campaign_pause, campaign_resume
-from campaigns.models import EmailCampaign, Message, SenderAddress
+from campaigns.models import EmailCampaign, Message
 from campaigns.pipeline import campaign_start, message_send_one, send_batch
 from campaigns.services import campaign_create
-from contacts.models import Contact, ContactList
+from contacts.models import Contact
 from contacts.services.consent import suppression_add
 from tests.conftest import requires_postgres
+from tests.factories import ContactFactory, ContactListFactory, SenderAddressFactory
 
 HTML = '<p>Bonjour {{ first_name }}</p><a href="{{ unsubscribe_url }}">Se désinscrire</a>'
 
 
 def running_campaign(account) -> EmailCampaign:
     """A campaign that holds single sends: started, with an audience of nobody."""
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="Boutique", verified_at=timezone.now()
-    )
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="Boutique")
     campaign = campaign_create(
         account=account,
         data={
@@ -29,7 +27,7 @@ def running_campaign(account) -> EmailCampaign:
             "subject": "Merci {{ first_name }}",
             "sender": sender,
             "html": HTML,
-            "lists": [ContactList.objects.create(account=account, name="Nobody")],
+            "lists": [ContactListFactory(account=account, name="Nobody")],
         },
     )
     campaign_start(campaign=campaign)
@@ -37,9 +35,7 @@ def running_campaign(account) -> EmailCampaign:
 
 
 def contact(account, email="zoe@example.com", status="subscribed") -> Contact:
-    return Contact.objects.create(
-        account=account, key=email, email=email, first_name="Zoé", email_status=status
-    )
+    return ContactFactory(account=account, email=email, first_name="Zoé", email_status=status)
 
 
 @pytest.mark.django_db

@@ -25,7 +25,6 @@ from contacts.models import (
     ConsentRecord,
     Contact,
     ContactImport,
-    ContactList,
     ListMembership,
     Suppression,
     address_hash,
@@ -34,7 +33,7 @@ from contacts.services.consent import ConsentProof
 from contacts.services.contacts import contacts_bulk_upsert
 from contacts.services.fields import field_create
 from tests.conftest import requires_postgres
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, ContactListFactory, ListMembershipFactory
 
 pytestmark = [pytest.mark.django_db, requires_postgres]
 
@@ -202,9 +201,9 @@ def make_account(*, key: str, existing_list: bool):
         Suppression.objects.create(
             account=account, channel=channel, address_hash=address_hash(address), reason="complaint"
         )
-    target = ContactList.objects.create(account=account, name="Salon")
+    target = ContactListFactory(account=account, name="Salon")
     if existing_list:
-        ListMembership.objects.create(
+        ListMembershipFactory(
             contact_list=target,
             contact=Contact.objects.filter(account=account).order_by("pk").first(),
             status=ListMembership.Status.UNSUBSCRIBED,

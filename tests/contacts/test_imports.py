@@ -13,8 +13,9 @@ from contacts.imports.services import (
     import_run,
     import_start,
 )
-from contacts.models import ConsentRecord, Contact, ContactImport, ContactList, Suppression
+from contacts.models import ConsentRecord, Contact, ContactImport, Suppression
 from contacts.services.consent import ConsentProof, consent_change
+from tests.factories import ContactFactory, ContactListFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def points_field(account):
 
 def test_french_excel_file_end_to_end(account, points_field, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    newsletter = ContactList.objects.create(account=account, name="Newsletter")
+    newsletter = ContactListFactory(account=account, name="Newsletter")
     # when: uploaded
     contact_import = upload(account, FRENCH_EXCEL_CSV)
     # then: detected
@@ -143,9 +144,7 @@ def test_reimporting_a_suppressed_address_never_resubscribes_it(account, setting
 )
 def test_duplicate_policies(account, settings, tmp_path, policy, expected_names, counts):
     settings.MEDIA_ROOT = tmp_path
-    Contact.objects.create(
-        account=account, key="old@example.com", email="old@example.com", first_name="Old"
-    )
+    ContactFactory(account=account, email="old@example.com", first_name="Old")
     content = b"email,first_name\nold@example.com,New\nfresh@example.com,Fresh\n"
     done = run(upload(account, content), duplicate_policy=policy)
     names = dict(Contact.objects.values_list("email", "first_name"))

@@ -1,13 +1,13 @@
 import pytest
 
-from contacts.models import Contact, ContactList, Segment
-from tests.factories import AccountFactory
+from contacts.models import Contact
+from tests.factories import AccountFactory, ContactFactory, ContactListFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_creating_a_contact_that_exists_says_so(logged_in_client, account):
-    Contact.objects.create(account=account, key="a@example.com", email="a@example.com")
+    ContactFactory(account=account, email="a@example.com")
     response = logged_in_client.post(
         "/contacts/new/", {"email": "A@example.com", "email_status": "none", "sms_status": "none"}
     )
@@ -19,9 +19,9 @@ def test_creating_a_contact_that_exists_says_so(logged_in_client, account):
 
 def test_pages_of_another_accounts_objects_are_404(logged_in_client):
     other = AccountFactory()
-    contact = Contact.objects.create(account=other, key="x@example.com", email="x@example.com")
-    contact_list = ContactList.objects.create(account=other, name="Theirs")
-    segment = Segment.objects.create(account=other, name="Theirs", rules={"all": []})
+    contact = ContactFactory(account=other, email="x@example.com")
+    contact_list = ContactListFactory(account=other, name="Theirs")
+    segment = SegmentFactory(account=other, name="Theirs", rules={"all": []})
     for url in [
         f"/contacts/{contact.pk}/",
         f"/contacts/{contact.pk}/gdpr-export/",

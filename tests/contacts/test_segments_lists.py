@@ -5,29 +5,25 @@ import itertools
 
 import pytest
 
-from contacts.models import Contact, ContactList, ListMembership
 from contacts.segments.compiler import count_matching, segment_queryset
 from contacts.segments.language import FieldCatalog, validate_rules
+from tests.factories import ContactFactory, ContactListFactory, ListMembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_merged_list_conditions_mean_what_they_say(account):
-    lists = [ContactList.objects.create(account=account, name=name) for name in "ABC"]
+    lists = [ContactListFactory(account=account, name=name) for name in "ABC"]
     memberships = {}
     # Every combination of memberships, one an unsubscribed member (not "in" the list).
     for number, combination in enumerate(
         itertools.product([None, "subscribed", "unsubscribed"], repeat=3)
     ):
-        contact = Contact.objects.create(
-            account=account, key=f"c{number}@x.fr", email=f"c{number}@x.fr"
-        )
+        contact = ContactFactory(account=account, email=f"c{number}@x.fr")
         memberships[contact.pk] = set()
         for contact_list, status in zip(lists, combination, strict=True):
             if status:
-                ListMembership.objects.create(
-                    contact_list=contact_list, contact=contact, status=status
-                )
+                ListMembershipFactory(contact_list=contact_list, contact=contact, status=status)
                 if status == "subscribed":
                     memberships[contact.pk].add(contact_list.pk)
     a, b, c = (contact_list.pk for contact_list in lists)

@@ -21,11 +21,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from campaigns.models import EmailCampaign, Message
+from campaigns.models import Message
 from contacts.models import (
     ConsentStatus,
     Contact,
-    ContactList,
     ListMembership,
     Salutation,
 )
@@ -52,7 +51,15 @@ from tests.contacts.segments_reference import (
     anniversary_within,
     evaluate,
 )
-from tests.factories import AccountFactory
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ContactListFactory,
+    EmailCampaignFactory,
+    EmailEventFactory,
+    ListMembershipFactory,
+    MessageFactory,
+)
 
 # Days around a year end and around 28 February, in non-leap (2025) and leap (2024) years.
 TODAYS = (
@@ -237,9 +244,7 @@ class Base:
         self.today = today
         self.account = AccountFactory(timezone=timezone)
         self.campaigns = [
-            EmailCampaign.objects.create(
-                account=self.account, name=f"Campaign {number}", subject="Hello"
-            ).pk
+            EmailCampaignFactory(account=self.account, name=f"Campaign {number}").pk
             for number in range(CAMPAIGNS)
         ]
         messages, events = [], []
@@ -248,14 +253,13 @@ class Base:
                 account=self.account, key=key, label=key.title(), type=field_type, choices=choices
             )
         self.lists = [
-            ContactList.objects.create(account=self.account, name=f"List {number}")
-            for number in (1, 2)
+            ContactListFactory(account=self.account, name=f"List {number}") for number in (1, 2)
         ]
         self.list_members = {contact_list.pk: set() for contact_list in self.lists}
         suppressed_emails, suppressed_mobiles = set(), set()
         for index, person in enumerate(people):
             email = f"{person['email']}{index}@{person['domain']}" if person["email"] else ""
-            contact = Contact.objects.create(
+            contact = ContactFactory(
                 account=self.account,
                 key=email or f"contact-{index}",
                 email=email,
@@ -269,9 +273,7 @@ class Base:
             )
             for contact_list, status in zip(self.lists, person["lists"], strict=True):
                 if status:
-                    ListMembership.objects.create(
-                        contact_list=contact_list, contact=contact, status=status
-                    )
+                    ListMembershipFactory(contact_list=contact_list, contact=contact, status=status)
                     if status == ListMembership.Status.SUBSCRIBED:
                         self.list_members[contact_list.pk].add(contact.pk)
             if person["suppress_email"] and email:
@@ -359,7 +361,7 @@ class Base:
         the other account's suppression or activity here."""
         first = self.contacts[0]
         other = AccountFactory()
-        twin = Contact.objects.create(
+        twin = ContactFactory(
             account=other,
             key=first.key,
             email=first.email,
@@ -373,10 +375,10 @@ class Base:
         )
         if first.email:
             suppression_add(account=other, channel="email", address=first.email, reason="erased")
-        other_list = ContactList.objects.create(account=other, name="Other list")
-        ListMembership.objects.create(contact_list=other_list, contact=twin)
-        theirs = EmailCampaign.objects.create(account=other, name="Theirs", subject="Hello")
-        message = Message.objects.create(
+        other_list = ContactListFactory(account=other, name="Other list")
+        ListMembershipFactory(contact_list=other_list, contact=twin)
+        theirs = EmailCampaignFactory(account=other, name="Theirs")
+        message = MessageFactory(
             campaign=theirs,
             contact=twin,
             email=first.email or "twin@example.net",
@@ -384,14 +386,7 @@ class Base:
             sent_at=self.moment((-1, 12, 0)),
         )
         for kind in (EmailEvent.Kind.OPEN, EmailEvent.Kind.CLICK):
-            EmailEvent.objects.create(
-                account=other,
-                campaign=theirs,
-                message=message,
-                contact=twin,
-                kind=kind,
-                occurred_at=self.moment((0, 0, 0)),
-            )
+            EmailEventFactory(message=message, kind=kind, occurred_at=self.moment((0, 0, 0)))
 
     def values(self, name: str) -> list:
         """The non-empty values of a field in the base."""

@@ -5,7 +5,6 @@ import pytest
 from django.db.models import Q
 from django.utils import translation
 
-from contacts.models import ContactList
 from contacts.normalization import InvalidValue
 from contacts.segments.language import (
     MAX_CONDITIONS,
@@ -17,7 +16,7 @@ from contacts.segments.language import (
     validate_rules,
 )
 from contacts.services.fields import field_create
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, ContactListFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +53,7 @@ def fields(account):
 
 @pytest.fixture
 def contact_list(account):
-    return ContactList.objects.create(account=account, name="Newsletter")
+    return ContactListFactory(account=account, name="Newsletter")
 
 
 def validate(account, rules):
@@ -293,7 +292,7 @@ def test_a_bad_value_is_refused(account, fields, contact_list, field, op, value,
 
 
 def test_a_list_of_another_account_is_refused(account, contact_list):
-    other_list = ContactList.objects.create(account=AccountFactory(), name="Newsletter")
+    other_list = ContactListFactory(account=AccountFactory(), name="Newsletter")
 
     rules = {"all": [{"field": "list", "op": "in_list", "value": other_list.pk}]}
     assert errors_of(account, rules) == {"all[0]": f"no such list: {other_list.pk}"}

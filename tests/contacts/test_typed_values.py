@@ -8,7 +8,7 @@ from django.db import connection, transaction
 
 from contacts.cleaning import ContactCleaner
 from contacts.imports import services as import_services
-from contacts.models import Contact, ContactField, ContactImport, ContactList
+from contacts.models import Contact, ContactField, ContactImport
 from contacts.segments.compiler import count_matching, segment_queryset
 from contacts.segments.language import FieldCatalog, validate_rules
 from contacts.services.consent import ConsentProof
@@ -17,6 +17,7 @@ from contacts.services.fields import FieldError, field_create, field_delete, fie
 from contacts.services.lists import list_add_contacts
 from contacts.typed_values import MAX_SLOTS, TypedLayout, typed_values_refresh
 from tests.conftest import requires_postgres
+from tests.factories import ContactListFactory
 
 pytestmark = pytest.mark.django_db
 PROOF = ConsentProof(source="api")
@@ -160,7 +161,7 @@ def test_counts_with_lists_match_the_queryset(account, custom_fields):
             for number in range(12)
         ],
     )
-    customers = ContactList.objects.create(account=account, name="Clients")
+    customers = ContactListFactory(account=account, name="Clients")
     list_add_contacts(
         contact_list=customers,
         contact_ids=list(
@@ -239,7 +240,7 @@ def test_typed_values_survive_dumpdata_and_loaddata(account, custom_fields):
 @requires_postgres
 def test_count_planner_settings_do_not_outlive_the_count(account, custom_fields):
 
-    customers = ContactList.objects.create(account=account, name="Clients")
+    customers = ContactListFactory(account=account, name="Clients")
     rules = validate_rules(
         {"all": [{"field": "list", "op": "in_list", "value": customers.pk}]},
         FieldCatalog.for_account(account),

@@ -6,15 +6,14 @@ import re
 import pytest
 
 from campaigns.models import EmailCampaign
+from tests.factories import EmailCampaignFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_save_a_campaign_as_a_template_then_start_from_it(logged_in_page, account):
     html = '<h1>Design maison</h1><p><a href="{{ unsubscribe_url }}">Se désinscrire</a></p>'
-    campaign = EmailCampaign.objects.create(
-        account=account, name="Soldes", subject="Soldes", html=html
-    )
+    campaign = EmailCampaignFactory(account=account, name="Soldes", subject="Soldes", html=html)
     page = logged_in_page
     page.goto(f"/email/{campaign.pk}/")
     page.get_by_label("Nom du modèle").fill("Notre charte")

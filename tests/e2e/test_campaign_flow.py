@@ -4,10 +4,9 @@ delivering to a real SMTP server; the recipient then unsubscribes from the recei
 import re
 
 import pytest
-from django.utils import timezone
 
-from campaigns.models import SenderAddress
-from contacts.models import Contact, ContactList, ListMembership
+from contacts.models import Contact
+from tests.factories import ContactListFactory, ListMembershipFactory, SenderAddressFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,15 +17,15 @@ def test_campaign_from_gallery_to_inbox_and_unsubscribe(
     settings.PUBLIC_BASE_URL = live_server.url
     account.postal_address = "12 rue des Lilas, 69001 Lyon"
     account.save()
-    SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="La Boutique", verified_at=timezone.now()
-    )
-    clients = ContactList.objects.create(account=account, name="Clients")
+    SenderAddressFactory(account=account, email="news@boutique.fr", name="La Boutique")
+    clients = ContactListFactory(account=account, name="Clients")
     for email, name in [("zoe@example.com", "Zoé"), ("paul@example.com", "Paul")]:
-        contact = Contact.objects.create(
-            account=account, key=email, email=email, first_name=name, email_status="subscribed"
+        ListMembershipFactory(
+            contact_list=clients,
+            contact__email=email,
+            contact__first_name=name,
+            contact__email_status="subscribed",
         )
-        ListMembership.objects.create(contact_list=clients, contact=contact)
     page = logged_in_page
 
     # pick a template from the gallery

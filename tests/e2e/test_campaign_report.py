@@ -4,9 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.models import CampaignLink, EmailCampaign, Message
-from contacts.models import Contact
-from stats.models import CampaignActivity, CampaignClient, CampaignStats, EmailEvent
+from campaigns.models import Message
+from stats.models import CampaignActivity, CampaignClient, CampaignStats
+from tests.factories import (
+    CampaignLinkFactory,
+    ContactFactory,
+    EmailCampaignFactory,
+    EmailEventFactory,
+    MessageFactory,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +21,7 @@ SENT_AT = datetime(2025, 1, 8, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def campaign(account):
-    campaign = EmailCampaign.objects.create(
+    campaign = EmailCampaignFactory(
         account=account, name="Soldes d'hiver", subject="-30 % ce week-end",
         status="finished", started_at=SENT_AT, finished_at=SENT_AT + timedelta(minutes=30),
     )  # fmt: skip
@@ -23,12 +29,12 @@ def campaign(account):
         Message(campaign=campaign, email=f"r{index}@example.com", status="sent", sent_at=SENT_AT)
         for index in range(8)
     )
-    Message.objects.create(campaign=campaign, email="bounce@example.com", status="bounced")
+    MessageFactory(campaign=campaign, contact=None, email="bounce@example.com", status="bounced")
     CampaignStats.objects.create(
         campaign=campaign, opens_unique=4, opens_total=6, machine_opens=3, clicks_unique=2,
         clicks_total=2, machine_clicks=1, unsubscribes=1,
     )  # fmt: skip
-    CampaignLink.objects.create(
+    CampaignLinkFactory(
         campaign=campaign, index=0, url="https://boutique.fr/soldes", clicks_total=2,
         clicks_unique=2, machine_clicks=1,
     )  # fmt: skip
@@ -71,17 +77,16 @@ def test_campaign_report_page(logged_in_page, campaign):
 
 
 def test_contact_timeline_on_the_contact_page(logged_in_page, account, campaign):
-    zoe = Contact.objects.create(
-        account=account, key="zoe@example.com", email="zoe@example.com", first_name="Zoé",
-        email_status="subscribed",
-    )  # fmt: skip
-    message = Message.objects.create(
-        campaign=campaign, contact=zoe, email=zoe.email, status="sent", sent_at=SENT_AT,
+    zoe = ContactFactory(
+        account=account, email="zoe@example.com", first_name="Zoé", email_status="subscribed"
+    )
+    message = MessageFactory(
+        campaign=campaign, contact=zoe, status="sent", sent_at=SENT_AT,
         first_opened_at=SENT_AT + timedelta(minutes=3),
     )  # fmt: skip
-    EmailEvent.objects.create(
-        account=account, campaign=campaign, message=message, contact=zoe, kind="open",
-        occurred_at=SENT_AT + timedelta(minutes=3), device="mobile", client="Gmail",
+    EmailEventFactory(
+        message=message, kind="open", occurred_at=SENT_AT + timedelta(minutes=3),
+        device="mobile", client="Gmail",
     )  # fmt: skip
     page = logged_in_page
 

@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from contacts.models import Contact, Segment
+from contacts.models import Segment
 from contacts.services.fields import field_create
 from contacts.typed_values import typed_values_refresh
+from tests.factories import ContactFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -15,12 +16,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_build_a_segment_with_a_live_count(logged_in_page, live_server, account):
     field_create(account=account, key="points", label="Points", type="number")
     for index, (city, points) in enumerate([("Paris", 150), ("Lyon", 50), ("Paris", 20)]):
-        Contact.objects.create(
-            account=account,
-            key=f"c{index}@x.fr",
-            email=f"c{index}@x.fr",
-            city=city,
-            fields={"points": points},
+        ContactFactory(
+            account=account, email=f"c{index}@x.fr", city=city, fields={"points": points}
         )
     # Written with the ORM, not a contact service: derive the typed copies as services do.
     typed_values_refresh(account.pk)

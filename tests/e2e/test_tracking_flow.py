@@ -12,10 +12,11 @@ import pytest
 from django.utils import timezone
 
 from campaigns import pipeline
-from campaigns.models import Message, SenderAddress
+from campaigns.models import Message
 from campaigns.services import campaign_create, campaign_schedule
-from contacts.models import Contact, ContactList, ListMembership
+from contacts.models import Contact
 from stats.services.ingest import ingest_pending
+from tests.factories import ContactListFactory, ListMembershipFactory, SenderAddressFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -50,15 +51,12 @@ def test_open_click_and_unsubscribe_show_in_the_report(
     logged_in_page, browser, live_server, account, smtp_server, shop, settings
 ):
     settings.PUBLIC_BASE_URL = live_server.url
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="La Boutique", verified_at=timezone.now()
-    )
-    clients = ContactList.objects.create(account=account, name="Clients")
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="La Boutique")
+    clients = ContactListFactory(account=account, name="Clients")
     for email in ("zoe@example.com", "paul@example.com"):
-        contact = Contact.objects.create(
-            account=account, key=email, email=email, email_status="subscribed"
+        ListMembershipFactory(
+            contact_list=clients, contact__email=email, contact__email_status="subscribed"
         )
-        ListMembership.objects.create(contact_list=clients, contact=contact)
     campaign = campaign_create(
         account=account,
         data={

@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns import pipeline
-from campaigns.models import EmailCampaign, Message, SenderAddress
+from campaigns.models import EmailCampaign, Message
 from campaigns.services import campaign_create, campaign_schedule
 from campaigns.verp import read_verp_token, verp_address, verp_token
-from contacts.models import Contact, ContactList, ListMembership, Suppression, address_hash
+from contacts.models import Contact, Suppression, address_hash
 from stats.bounces import (
     Outcome,
     ReportKind,
@@ -20,6 +20,13 @@ from stats.bounces import (
 )
 from stats.models import CampaignStats, EmailEvent, SoftBounceCount
 from stats.services import events
+from tests.factories import (
+    ContactListFactory,
+    EmailCampaignFactory,
+    ListMembershipFactory,
+    MessageFactory,
+    SenderAddressFactory,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BOUNCE_ADDRESS = "bounces@sendethic.example"
@@ -178,15 +185,12 @@ HTML = '<p>Bonjour !</p><p><a href="{{ unsubscribe_url }}">Désinscription</a></
 def campaign(account):
     account.postal_address = "1 rue de la Paix, 75002 Paris"
     account.save()
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="La Boutique", verified_at=timezone.now()
-    )
-    newsletter = ContactList.objects.create(account=account, name="Newsletter")
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="La Boutique")
+    newsletter = ContactListFactory(account=account, name="Newsletter")
     for email in ("zoe@example.com", "paul@example.com", "slow@example.com"):
-        contact = Contact.objects.create(
-            account=account, key=email, email=email, email_status="subscribed"
+        ListMembershipFactory(
+            contact_list=newsletter, contact__email=email, contact__email_status="subscribed"
         )
-        ListMembership.objects.create(contact_list=newsletter, contact=contact)
     return campaign_create(
         account=account,
         data={
@@ -252,10 +256,11 @@ def process(**options) -> str:
     return out.getvalue()
 
 
-def test_bounces_of_sent_messages_are_recorded_once_from_an_mbox(
-    bounce_address, campaign, envelopes, account, tmp_path
-):
-    # given three messages delivered with VERP return paths
+@pytest.fixture
+def processed_mbox(bounce_address, campaign, envelopes, tmp_path):
+    """Three messages delivered with VERP return paths, then a mailbox of their reports (a hard
+    bounce, a complaint, a delay, an auto-reply and a forged bounce) processed once: (output,
+    mbox path)."""
     send(campaign)
     sent = {received["To"]: (mail_from, received) for mail_from, received in envelopes}
 
@@ -283,24 +288,43 @@ def test_bounces_of_sent_messages_are_recorded_once_from_an_mbox(
             ),
         ],
     )
+    return process(mbox=[path]), path
 
-    # when the mailbox is processed
-    output = process(mbox=[path])
 
-    # then the hard bounce and the complaint are recorded, suppressed and counted
+def test_processing_an_mbox_reports_what_it_found(processed_mbox):
+    # given / when
+    output, _path = processed_mbox
+    # then
     assert (
         "hard bounces 1, soft bounces 0, complaints 1, unmatched 1, ignored 2, already recorded 0"
         in output
     )
-    zoe.refresh_from_db()
+
+
+def test_a_hard_bounce_from_an_mbox_bounces_its_message(processed_mbox, campaign):
+    # given / when: the mailbox is processed
+    # then
+    zoe = Message.objects.get(campaign=campaign, email="zoe@example.com")
     assert zoe.status == Message.Status.BOUNCED
     assert "5.1.1" in zoe.error
     bounce = EmailEvent.objects.get(message=zoe)
     assert (bounce.kind, bounce.source) == (EmailEvent.Kind.HARD_BOUNCE, "dsn")
     assert "User unknown" in bounce.detail
+
+
+def test_a_complaint_from_an_mbox_is_recorded(processed_mbox, campaign):
+    # given / when: the mailbox is processed
+    # then
     paul = Message.objects.get(campaign=campaign, email="paul@example.com")
     complaint = EmailEvent.objects.get(message=paul)
     assert (complaint.kind, complaint.source) == (EmailEvent.Kind.COMPLAINT, "arf")
+
+
+def test_hard_bounces_and_complaints_from_an_mbox_are_suppressed_and_counted(
+    processed_mbox, campaign, account
+):
+    # given / when: the mailbox is processed
+    # then
     suppressed = dict(
         Suppression.objects.filter(account=account).values_list("address_hash", "reason")
     )
@@ -310,16 +334,25 @@ def test_bounces_of_sent_messages_are_recorded_once_from_an_mbox(
     }
     stats = CampaignStats.objects.get(campaign=campaign)
     assert (stats.hard_bounces, stats.soft_bounces, stats.complaints) == (1, 0, 1)
+
+
+def test_delays_and_auto_replies_in_an_mbox_leave_their_message_sent(processed_mbox, campaign):
+    # given / when: the mailbox is processed
+    # then
     slow = Message.objects.get(campaign=campaign, email="slow@example.com")
     assert slow.status == Message.Status.SENT and not slow.events.exists()
 
-    # and a second pass over the same mailbox records nothing new
-    output = process(mbox=path)
 
+def test_a_second_pass_over_the_same_mbox_records_nothing_new(processed_mbox, campaign):
+    # given
+    _output, path = processed_mbox
+    # when
+    output = process(mbox=path)
+    # then
     assert "hard bounces 0, soft bounces 0, complaints 0, unmatched 1, ignored 2" in output
     assert "already recorded 2" in output
     assert EmailEvent.objects.count() == 2
-    stats.refresh_from_db()
+    stats = CampaignStats.objects.get(campaign=campaign)
     assert (stats.hard_bounces, stats.complaints) == (1, 1)
 
 
@@ -328,10 +361,8 @@ def sent_message(account, email: str, *, status=EmailCampaign.Status.FINISHED) -
     contact, _created = Contact.objects.get_or_create(
         account=account, key=email, defaults={"email": email, "email_status": "subscribed"}
     )
-    campaign = EmailCampaign.objects.create(
-        account=account, name="Soldes", subject="Soldes", status=status
-    )
-    message = Message.objects.create(
+    campaign = EmailCampaignFactory(account=account, name="Soldes", subject="Soldes", status=status)
+    message = MessageFactory(
         campaign=campaign, contact=contact, email=email, status="sent", sent_at=timezone.now()
     )
     message.message_id = f"<173684232412.4242.99{message.pk}.m{message.pk}@boutique.fr>"
@@ -348,26 +379,36 @@ def mailbox_full(message: Message) -> bytes:
     )
 
 
-def test_soft_bounces_in_a_row_become_a_hard_bounce(bounce_address, settings, account, tmp_path):
-    # given three campaigns that each reached a full mailbox
+@pytest.fixture
+def full_mailbox_messages(bounce_address, settings, account, tmp_path):
+    """Three campaigns that each reached a full mailbox, the first two bounces in a Maildir."""
     settings.SOFT_BOUNCE_LIMIT = 3
     messages = [sent_message(account, "full@example.com") for _ in range(3)]
     maildir = mailbox.Maildir(tmp_path / "Maildir")
     for message in messages[:2]:
         maildir.add(mailbox_full(message))
+    return messages, maildir
 
+
+def test_soft_bounces_under_the_limit_are_counted_not_suppressed(
+    full_mailbox_messages, account, tmp_path
+):
+    # given: two soft bounces in the Maildir
     # when the first two bounces are read
     output = process(maildir=[str(tmp_path / "Maildir")])
-
-    # then they are counted, not yet suppressed
+    # then
     assert "hard bounces 0, soft bounces 2" in output
     assert SoftBounceCount.objects.get(account=account).count == 2
     assert not Suppression.objects.filter(account=account).exists()
 
+
+def test_soft_bounces_in_a_row_become_a_hard_bounce(full_mailbox_messages, account, tmp_path):
+    # given: the first two bounces already read
+    messages, maildir = full_mailbox_messages
+    process(maildir=[str(tmp_path / "Maildir")])
     # when the third one arrives
     maildir.add(mailbox_full(messages[2]))
     output = process(maildir=[str(tmp_path / "Maildir")], delete=True)
-
     # then it is the hard bounce that suppresses the address
     assert "hard bounces 1, soft bounces 0" in output and "already recorded 2" in output
     last = EmailEvent.objects.get(message=messages[2])
@@ -427,13 +468,17 @@ def test_the_command_needs_a_mailbox(db):
 
 
 def running_campaign_with_sent_messages(account, count: int) -> list[Message]:
-    campaign = EmailCampaign.objects.create(
+    campaign = EmailCampaignFactory(
         account=account, name="Promo", subject="Promo", status=EmailCampaign.Status.RUNNING
     )
     messages = []
     for i in range(count):
-        message = Message.objects.create(
-            campaign=campaign, email=f"r{i}@example.com", status="sent", sent_at=timezone.now()
+        message = MessageFactory(
+            campaign=campaign,
+            contact=None,
+            email=f"r{i}@example.com",
+            status="sent",
+            sent_at=timezone.now(),
         )
         message.message_id = f"<1.2.3.m{message.pk}@boutique.fr>"
         message.save(update_fields=["message_id"])

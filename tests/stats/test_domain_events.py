@@ -8,7 +8,7 @@ import pytest
 from anymail.signals import AnymailTrackingEvent, EventType
 from django.utils import timezone
 
-from campaigns.models import CampaignLink, EmailCampaign, Message
+from campaigns.models import EmailCampaign, Message
 from campaigns.signals import (
     message_bounced,
     message_clicked,
@@ -16,11 +16,16 @@ from campaigns.signals import (
     message_delivered,
     message_opened,
 )
-from contacts.models import Contact
 from stats.models import TrackingHit
 from stats.services.events import record_bounce, record_complaint
 from stats.services.ingest import ingest_pending
 from stats.webhooks import tracking_event_record
+from tests.factories import (
+    CampaignLinkFactory,
+    ContactFactory,
+    EmailCampaignFactory,
+    MessageFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,14 +58,12 @@ def heard():
 
 @pytest.fixture
 def message(account) -> Message:
-    contact = Contact.objects.create(
-        account=account, key="zoe@example.com", email="zoe@example.com", email_status="subscribed"
-    )
-    campaign = EmailCampaign.objects.create(
+    contact = ContactFactory(account=account, email="zoe@example.com", email_status="subscribed")
+    campaign = EmailCampaignFactory(
         account=account, name="Soldes", subject="Soldes", status=EmailCampaign.Status.FINISHED
     )
-    return Message.objects.create(
-        campaign=campaign, contact=contact, email=contact.email, status=Message.Status.SENT,
+    return MessageFactory(
+        campaign=campaign, contact=contact, status=Message.Status.SENT,
         sent_at=timezone.now() - timedelta(hours=1),
     )  # fmt: skip
 
@@ -120,9 +123,7 @@ def test_a_delivery_an_esp_reports_is_announced(message, heard, django_capture_o
 def test_ingested_opens_and_clicks_are_announced_with_machine_and_url(
     message, heard, django_capture_on_commit_callbacks
 ):
-    link = CampaignLink.objects.create(
-        campaign=message.campaign, index=0, url="https://shop.fr/soldes"
-    )
+    link = CampaignLinkFactory(campaign=message.campaign, index=0, url="https://shop.fr/soldes")
     now = timezone.now()
     hit = {"campaign_id": message.campaign_id, "message_id": message.pk, "occurred_at": now}
     TrackingHit.objects.create(kind=TrackingHit.Kind.OPEN, user_agent=IPHONE, **hit)

@@ -18,7 +18,7 @@ from stats.models import (
 )
 from stats.selectors import campaigns as campaign_selectors
 from stats.services.events import record_bounce
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, EmailCampaignFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def make_campaign(account, *, name="Soldes d'hiver", status="finished", **extra)
     extra.setdefault("started_at", NOW)
     if status == "finished":
         extra.setdefault("finished_at", NOW + timedelta(minutes=40))
-    return EmailCampaign.objects.create(
+    return EmailCampaignFactory(
         account=account, name=name, subject="-30 % ce week-end", status=status, **extra
     )
 

@@ -23,7 +23,13 @@ from contacts.segments.language import (
 )
 from stats.models import EmailEvent
 from tests.conftest import requires_postgres
-from tests.factories import AccountFactory
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    EmailCampaignFactory,
+    EmailEventFactory,
+    MessageFactory,
+)
 
 TODAY = date(2025, 3, 12)
 OPEN, CLICK = EmailEvent.Kind.OPEN, EmailEvent.Kind.CLICK
@@ -47,30 +53,26 @@ def at(account, days_ago: int, hour: int = 12, minute: int = 0) -> datetime:
 
 
 def campaign_of(account, name: str, **extra) -> EmailCampaign:
-    return EmailCampaign.objects.create(account=account, name=name, subject=name, **extra)
+    return EmailCampaignFactory(account=account, name=name, subject=name, **extra)
 
 
 def contact_of(account, name: str) -> Contact:
     email = f"{name}@example.com"
-    return Contact.objects.create(account=account, key=email, email=email, first_name=name)
+    return ContactFactory(account=account, email=email, first_name=name)
 
 
 def sent(campaign, contact, days_ago: int = 1, status=SENT, **time) -> Message:
-    return Message.objects.create(
+    return MessageFactory(
         campaign=campaign,
         contact=contact,
-        email=contact.email,
         status=status,
         sent_at=at(campaign.account, days_ago, **time),
     )
 
 
 def event(message, kind, days_ago: int = 1, machine_reason: str = "", **time) -> EmailEvent:
-    return EmailEvent.objects.create(
-        account=message.campaign.account,
-        campaign=message.campaign,
+    return EmailEventFactory(
         message=message,
-        contact=message.contact,
         kind=kind,
         occurred_at=at(message.campaign.account, days_ago, **time),
         machine_reason=machine_reason,
@@ -376,22 +378,14 @@ def test_pick_an_activity_condition_in_the_builder(logged_in_page, live_server, 
     campaign_of(account, "Été")
     now = datetime.now(tz=zoneinfo.ZoneInfo(account.timezone))
     for name, opened in [("anne", True), ("bob", False), ("carl", True)]:
-        message = Message.objects.create(
+        message = MessageFactory(
             campaign=spring,
             contact=contact_of(account, name),
-            email=f"{name}@example.com",
             status=SENT,
             sent_at=now - timedelta(days=3),
         )
         if opened:
-            EmailEvent.objects.create(
-                account=account,
-                campaign=spring,
-                message=message,
-                contact=message.contact,
-                kind=OPEN,
-                occurred_at=now - timedelta(days=2),
-            )
+            EmailEventFactory(message=message, kind=OPEN, occurred_at=now - timedelta(days=2))
     page = logged_in_page
     page.goto("/contacts/segments/new/")
     page.wait_for_function("document.getElementById('segment-count').textContent === '3'")

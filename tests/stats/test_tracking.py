@@ -9,10 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from campaigns import links, pipeline
-from campaigns.models import CampaignLink, Message, SenderAddress
+from campaigns.models import CampaignLink, Message
 from campaigns.services import campaign_create, campaign_schedule
 from campaigns.tokens import click_token, open_token
-from contacts.models import Contact, ContactList, ListMembership
+from contacts.models import Contact
 from stats.models import (
     CampaignActivity,
     CampaignClient,
@@ -21,6 +21,7 @@ from stats.models import (
     TrackingHit,
 )
 from stats.services.ingest import ingest_pending
+from tests.factories import ContactListFactory, ListMembershipFactory, SenderAddressFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,15 +71,15 @@ def test_without_click_tracking_links_keep_their_target_with_utm():
 
 @pytest.fixture
 def sent_campaign(account, smtp_server):
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="La Boutique", verified_at=timezone.now()
-    )
-    newsletter = ContactList.objects.create(account=account, name="Newsletter")
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="La Boutique")
+    newsletter = ContactListFactory(account=account, name="Newsletter")
     for email, name in (("zoe@example.com", "Zoé"), ("paul@example.com", "Paul")):
-        contact = Contact.objects.create(
-            account=account, key=email, email=email, email_status="subscribed", first_name=name
+        ListMembershipFactory(
+            contact_list=newsletter,
+            contact__email=email,
+            contact__email_status="subscribed",
+            contact__first_name=name,
         )
-        ListMembership.objects.create(contact_list=newsletter, contact=contact)
     campaign = campaign_create(
         account=account,
         data={"name": "Soldes", "subject": "Soldes", "sender": sender, "html": HTML,
@@ -153,7 +154,10 @@ def test_tampered_or_unknown_tokens_are_404_and_record_nothing(sent_campaign, cl
     assert client.post(clicks[0]).status_code == 405
 
 
-def test_ingest_counts_people_and_machines_apart(sent_campaign):
+@pytest.fixture
+def ingested(sent_campaign):
+    """People and machines opened and clicked the campaign, then the hits were ingested:
+    (campaign, what the ingestion counted)."""
     campaign, received = sent_campaign
     zoe_clicks, zoe_opens, *_ = _paths(received["zoe@example.com"])
     paul_clicks, paul_opens, *_ = _paths(received["paul@example.com"])
@@ -167,33 +171,79 @@ def test_ingest_counts_people_and_machines_apart(sent_campaign):
     Client(HTTP_USER_AGENT="Barracuda Sentinel (EE)").get(paul_clicks[0])  # link scanner
     Client(HTTP_USER_AGENT=IPHONE).head(paul_clicks[2])  # prefetch
     Client(HTTP_USER_AGENT=OUTLOOK).get(paul_clicks[2])  # Paul clicks, images blocked
+    return campaign, ingest_pending()
 
-    assert ingest_pending() == 9
+
+def test_ingest_takes_every_pending_hit(ingested):
+    # given / when
+    _campaign, count = ingested
+    # then
+    assert count == 9
     assert TrackingHit.objects.count() == 0
+
+
+def test_ingest_counts_people_and_machines_apart(ingested):
+    # given / when
+    campaign, _count = ingested
+    # then
     stats = CampaignStats.objects.get(campaign=campaign)
     assert (stats.opens_total, stats.opens_unique, stats.machine_opens) == (2, 2, 1)
     assert (stats.clicks_total, stats.clicks_unique, stats.machine_clicks) == (4, 2, 2)
+
+
+def test_ingest_dates_each_recipients_first_open_and_click(ingested):
+    # given / when
+    campaign, _count = ingested
+    # then
     zoe = Message.objects.get(campaign=campaign, email="zoe@example.com")
     paul = Message.objects.get(campaign=campaign, email="paul@example.com")
     assert zoe.first_opened_at and zoe.first_clicked_at
     assert paul.first_opened_at and paul.first_clicked_at  # a click proves the open
+
+
+def test_ingest_counts_each_links_clicks(ingested):
+    # given / when
+    campaign, _count = ingested
+    # then
     first, second = CampaignLink.objects.filter(campaign=campaign).order_by("index")
     assert (first.clicks_total, first.clicks_unique, first.machine_clicks) == (2, 1, 1)
     assert (second.clicks_total, second.clicks_unique, second.machine_clicks) == (2, 2, 1)
+
+
+def test_ingest_records_why_an_event_is_a_machines(ingested):
+    # given / when: ingested
+    # then
     reasons = set(
         EmailEvent.objects.exclude(machine_reason="").values_list("machine_reason", flat=True)
     )
     assert reasons == {"privacy_proxy", "scanner", "head_request"}
+
+
+def test_ingest_records_the_device_and_client_of_an_open(ingested):
+    # given / when: ingested
+    # then
     open_event = EmailEvent.objects.filter(kind="open", machine_reason="").first()
     assert (open_event.device, open_event.client, open_event.os) == ("mobile", "Apple Mail", "iOS")
     assert open_event.contact.email == "zoe@example.com"
     assert open_event.user_agent == IPHONE
+
+
+def test_ingest_sums_opens_by_client_and_by_hour(ingested):
+    # given / when
+    campaign, _count = ingested
+    # then
     assert CampaignClient.objects.get(campaign=campaign, device="mobile").opens == 2
     activity = CampaignActivity.objects.get(campaign=campaign)
     assert (activity.opens, activity.clicks) == (2, 4)
 
-    # Idempotent: nothing left, nothing counted twice.
-    assert ingest_pending() == 0
+
+def test_a_second_ingest_counts_nothing_twice(ingested):
+    # given
+    campaign, _count = ingested
+    # when
+    count = ingest_pending()
+    # then: nothing left, nothing counted twice
+    assert count == 0
     assert CampaignStats.objects.get(campaign=campaign).opens_total == 2
 
 

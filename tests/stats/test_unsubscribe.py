@@ -4,30 +4,30 @@ import re
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from campaigns import pipeline
-from campaigns.models import SenderAddress
 from campaigns.services import campaign_create, campaign_schedule
-from contacts.models import Contact, ContactList, ListMembership, Suppression, address_hash
+from contacts.models import ListMembership, Suppression, address_hash
 from stats.models import CampaignStats, EmailEvent
-from tests.factories import AccountFactory
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ContactListFactory,
+    ListMembershipFactory,
+    SenderAddressFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def received(account, smtp_server):
-    sender = SenderAddress.objects.create(
-        account=account, email="news@boutique.fr", name="La Boutique", verified_at=timezone.now()
-    )
-    news = ContactList.objects.create(account=account, name="Newsletter")
-    offers = ContactList.objects.create(account=account, name="Bons plans")
-    contact = Contact.objects.create(
-        account=account, key="zoe@example.com", email="zoe@example.com", email_status="subscribed"
-    )
+    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="La Boutique")
+    news = ContactListFactory(account=account, name="Newsletter")
+    offers = ContactListFactory(account=account, name="Bons plans")
+    contact = ContactFactory(account=account, email="zoe@example.com", email_status="subscribed")
     for item in (news, offers):
-        ListMembership.objects.create(contact_list=item, contact=contact)
+        ListMembershipFactory(contact_list=item, contact=contact)
     campaign = campaign_create(
         account=account,
         data={"name": "N", "subject": "S", "sender": sender, "lists": [news],
@@ -80,7 +80,7 @@ def test_preference_page_offers_lists_and_unsubscribes_from_some_only(received, 
 
 def test_another_accounts_list_cannot_be_named(received, client):
     campaign, contact, path, *_ = received
-    foreign = ContactList.objects.create(account=AccountFactory(), name="Ailleurs")
+    foreign = ContactListFactory(account=AccountFactory(), name="Ailleurs")
     response = client.post(path, {"scope": "lists", "lists": [str(foreign.pk)]})
     assert response.status_code == 400
     assert not EmailEvent.objects.exists()

@@ -14,7 +14,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from hypothesis import HealthCheck, event
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -28,7 +27,7 @@ from hypothesis.stateful import (
 )
 
 from campaigns import pipeline
-from campaigns.models import Message, SenderAddress
+from campaigns.models import Message
 from campaigns.rendering import unsubscribe_token
 from campaigns.services import campaign_create, campaign_schedule
 from contacts.imports.services import (
@@ -58,7 +57,7 @@ from contacts.services.contacts import contact_update, contact_upsert, contacts_
 from contacts.services.lists import list_add_contacts
 from contacts.services.segments import segment_create
 from stats.services.events import record_complaint, record_unsubscribe
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, ContactListFactory, SenderAddressFactory
 
 ADDRESSES = ("ana@example.com", "bob@example.com", "cyd@example.com")
 OPT_IN = [ConsentStatus.SUBSCRIBED, ConsentStatus.SUBSCRIBED, ConsentStatus.SOFT_OPTIN]
@@ -94,17 +93,13 @@ class ContactBase(RuleBasedStateMachine):
         self.atomic.__enter__()
         self.account = AccountFactory()
         self.lists = [
-            ContactList.objects.create(account=self.account, name=name)
-            for name in ("Newsletter", "Offers")
+            ContactListFactory(account=self.account, name=name) for name in ("Newsletter", "Offers")
         ]
         self.everyone = segment_create(
             account=self.account, name="Everyone", description="", rules={"all": []}
         )
-        self.sender = SenderAddress.objects.create(
-            account=self.account,
-            email="news@boutique.fr",
-            name="La Boutique",
-            verified_at=timezone.now(),
+        self.sender = SenderAddressFactory(
+            account=self.account, email="news@boutique.fr", name="La Boutique"
         )
         self.opted_out: set[str] = set()
         self.confirmation_tokens: list[tuple[str, str]] = []

@@ -15,6 +15,7 @@ from django.utils import timezone
 from campaigns.models import EmailCampaign, Message
 from contacts.models import Contact, Suppression, address_hash
 from stats.models import CampaignStats, EmailEvent
+from tests.factories import ContactFactory, EmailCampaignFactory, MessageFactory
 
 MAILGUN_SIGNING_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
 MANDRILL_WEBHOOK_KEY = "mandrill-test-webhook-key-9Xk2"
@@ -40,16 +41,13 @@ def esp():
 
 @pytest.fixture
 def message(account) -> Message:
-    contact = Contact.objects.create(
-        account=account, key="zoe@example.com", email="zoe@example.com", email_status="subscribed"
-    )
-    campaign = EmailCampaign.objects.create(
+    contact = ContactFactory(account=account, email="zoe@example.com", email_status="subscribed")
+    campaign = EmailCampaignFactory(
         account=account, name="Soldes", subject="Soldes", status=EmailCampaign.Status.FINISHED
     )
-    message = Message.objects.create(
+    message = MessageFactory(
         campaign=campaign,
         contact=contact,
-        email=contact.email,
         status=Message.Status.SENT,
         sent_at=timezone.now(),
     )
@@ -311,8 +309,11 @@ def post_mandrill(client, signed: dict):
 
 
 def test_mandrill_batch_of_bounce_and_complaint(esp, message, account):
-    other = Message.objects.create(
-        campaign=message.campaign, email="paul@example.com", status=Message.Status.SENT
+    other = MessageFactory(
+        campaign=message.campaign,
+        contact=None,
+        email="paul@example.com",
+        status=Message.Status.SENT,
     )
     events = [
         mandrill_event(message, "hard_bounce", **HARD_BOUNCE),
