@@ -1,6 +1,7 @@
 """Who receives a campaign: lists ∪ segments − exclusions, then the channel's consent and
 suppression; frozen into queued messages in one INSERT … SELECT."""
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -79,7 +80,10 @@ def freeze_audience(channel: Channel, campaign) -> int:
         .order_by()
         .values(a_id=F("pk"), a_address=F(channel.contact_address_field))
     )
-    sql, params = columns.query.sql_with_params()
+    try:
+        sql, params = columns.query.sql_with_params()
+    except EmptyResultSet:  # no list and no segment: a campaign that holds single sends only
+        return 0
     table = channel.message_model._meta.db_table
     address = channel.message_address_field
     with connection.cursor() as cursor:

@@ -16,6 +16,7 @@ scheduled, running, paused, finished, cancelled), `sandbox`, `started_at`, `fini
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from django.db import models
@@ -102,6 +103,17 @@ class Channel:
     def rate(self, account) -> int:
         """Messages per second the account may send on this channel."""
         raise NotImplementedError
+
+    def not_before(self, prepared, message, now: datetime) -> datetime | None:
+        """The earliest time `message` may be handed to a provider, when that is later than
+        `now` (hours a law or the account allows); None: now. The engine defers a message to
+        that time (queued, its attempt not counted), never drops it and never sends it early."""
+        return None
+
+    def recorded_with_sent(self, rendered) -> dict[str, Any]:
+        """Columns of the message model to write with a sent message, from what was rendered
+        (e.g. what it is billed as)."""
+        return {}
 
 
 _channels: dict[str, Channel] = {}

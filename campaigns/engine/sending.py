@@ -110,13 +110,22 @@ def _send_claimed(channel: Channel, campaign, ids: list[int]) -> None:
     announce = message_sent.has_listeners(Message)
     try:
         for message in messages:
-            wait_for_send_slot(pace_scope, rate)
             if message.contact_id is None:  # erased since the audience was frozen
                 _record(channel, message.pk, status=Message.Status.CANCELLED)
                 continue
-            outcome = backend.send(channel.render(prepared, message))
+            # Asked before the pace (a deferred message takes no slot) and again after it, since
+            # the allowed hours may close while the worker waits for its slot.
+            if _deferred(channel, prepared, message):
+                continue
+            wait_for_send_slot(pace_scope, rate)
+            if _deferred(channel, prepared, message):
+                continue
+            rendered = channel.render(prepared, message)
+            outcome = backend.send(rendered)
             if isinstance(outcome, Sent):
-                _record_sent(channel, message.pk, outcome.provider_id)
+                _record_sent(
+                    channel, message.pk, outcome.provider_id, channel.recorded_with_sent(rendered)
+                )
                 if announce:
                     _announce(message_sent, channel, campaign, message)
             elif isinstance(outcome, ConnectionLost):
@@ -141,15 +150,43 @@ def _record(channel: Channel, pk: int, **changes) -> None:
     Message.objects.filter(pk=pk, status=Message.Status.SENDING).update(**changes)
 
 
-def _record_sent(channel: Channel, pk: int, provider_id: str) -> None:
-    """The common outcome, once per message: plain SQL (the ORM's UPDATE compilation cost as
-    much as the round trip). Conditional on the lease, like _record()."""
+def _deferred(channel: Channel, prepared, message) -> bool:
+    """Put the message back in the queue until the channel's `not_before`, if it has one. The
+    claim counted an attempt; a deferral is not one."""
+    now = timezone.now()
+    until = channel.not_before(prepared, message, now)
+    if until is None or until <= now:
+        return False
     Message = channel.message_model  # noqa: N806
+    _record(
+        channel,
+        message.pk,
+        status=Message.Status.QUEUED,
+        next_attempt_at=until,
+        attempts=F("attempts") - 1,
+    )
+    return True
+
+
+def _record_sent(channel: Channel, pk: int, provider_id: str, extra: dict | None = None) -> None:
+    """The common outcome, once per message: plain SQL (the ORM's UPDATE compilation cost as
+    much as the round trip). Conditional on the lease, like _record(). `extra`: the channel's
+    own columns (names from its model, never from input)."""
+    Message = channel.message_model  # noqa: N806
+    extra = extra or {}
+    columns = "".join(f", {Message._meta.get_field(name).column} = %s" for name in extra)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Message._meta.db_table} SET status = %s, sent_at = %s, message_id = %s, "  # noqa: S608
-            "error = '' WHERE id = %s AND status = %s",
-            [Message.Status.SENT, timezone.now(), provider_id, pk, Message.Status.SENDING],
+            f"error = ''{columns} WHERE id = %s AND status = %s",
+            [
+                Message.Status.SENT,
+                timezone.now(),
+                provider_id,
+                *extra.values(),
+                pk,
+                Message.Status.SENDING,
+            ],
         )
 
 

@@ -1,0 +1,33 @@
+"""SMS delivery backends, chosen by the SMS_BACKEND setting the way Django chooses its email
+backend: a dotted path to a class implementing the send engine's DeliveryBackend protocol
+(open, close, send one `OutgoingSms` → Sent / RetryLater / PermanentFailure / ConnectionLost).
+
+- `sms.backends.outbox.SmsBackend` (the embedded default): every SMS kept in the database, shown
+  by the outbox page; nothing leaves the platform.
+- `sms.backends.console.SmsBackend`: printed on standard output.
+- `sms.backends.locmem.SmsBackend`: kept in `sms.backends.locmem.outbox`, for tests.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+DEFAULT_BACKEND = "sms.backends.outbox.SmsBackend"
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    """One SMS as every backend receives it: rendered, counted, addressed."""
+
+    account_id: int
+    message_id: int | None
+    sender: str
+    mobile: str
+    text: str
+    encoding: str
+    segments: int
+
+
+def get_backend(path: str | None = None):
+    return import_string(path or getattr(settings, "SMS_BACKEND", DEFAULT_BACKEND))()
