@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
-from contacts.models import Contact, ContactList, Segment
+from campaigns.engine.models import SendableCampaign, SendableMessage
 
 
 class SenderAddress(models.Model):
@@ -53,15 +53,7 @@ class EmailTemplate(models.Model):
         return self.name
 
 
-class EmailCampaign(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SCHEDULED = "scheduled", _("Scheduled")
-        RUNNING = "running", _("Sending")
-        PAUSED = "paused", _("Paused")
-        FINISHED = "finished", _("Finished")
-        CANCELLED = "cancelled", _("Cancelled")
-
+class EmailCampaign(SendableCampaign):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="email_campaigns")
     name = models.CharField(_("name"), max_length=200)
     subject = models.CharField(_("subject"), max_length=255)
@@ -72,23 +64,9 @@ class EmailCampaign(models.Model):
     reply_to = models.EmailField(_("reply-to"), blank=True)
     html = models.TextField(_("HTML content"), blank=True)
     text = models.TextField(_("text part"), blank=True, help_text=_("Empty: made from the HTML."))
-    lists = models.ManyToManyField(ContactList, blank=True, related_name="+")
-    segments = models.ManyToManyField(Segment, blank=True, related_name="+")
-    excluded_lists = models.ManyToManyField(ContactList, blank=True, related_name="+")
-    excluded_segments = models.ManyToManyField(Segment, blank=True, related_name="+")
     track_opens = models.BooleanField(_("track opens"), default=True)
     track_clicks = models.BooleanField(_("track clicks"), default=True)
     utm_parameters = models.JSONField(_("UTM parameters"), default=dict, blank=True)
-    scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    # Started with a test API key: messages are recorded, never delivered.
-    sandbox = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Why the platform paused the campaign by itself (e.g. its complaint rate), shown to the user.
-    pause_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-pk"]
@@ -97,42 +75,14 @@ class EmailCampaign(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status in {self.Status.DRAFT, self.Status.SCHEDULED}
 
-
-class Message(models.Model):
-    """One recipient of one campaign: the unit the send pipeline claims, sends and records."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        SANDBOXED = "sandboxed", _("Recorded (sandbox)")
-        FAILED = "failed", _("Failed")
-        BOUNCED = "bounced", _("Bounced")
-        CANCELLED = "cancelled", _("Cancelled")
+class Message(SendableMessage):
+    """One email of one campaign to one recipient."""
 
     campaign = models.ForeignKey(EmailCampaign, on_delete=models.CASCADE, related_name="messages")
-    contact = models.ForeignKey(Contact, null=True, on_delete=models.SET_NULL, related_name="+")
     email = models.EmailField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=255, blank=True)
-    error = models.TextField(blank=True)
     first_opened_at = models.DateTimeField(null=True, blank=True)
     first_clicked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Set on messages sent one at a time (transactional sends, automation steps): the caller's
-    # key, so that a retried call finds its message instead of sending another. NULL (not "")
-    # for a campaign's messages: NULLs never collide in the unique constraint below.
-    idempotency_key = models.CharField(  # noqa: DJ001
-        max_length=200, null=True, blank=True, editable=False
-    )
 
     class Meta:
         ordering = ["pk"]

@@ -1,8 +1,8 @@
 """SMS senders, campaigns and their per-recipient messages, and the local outbox.
 
-`SmsCampaign` and `SmsMessage` carry the fields the send engine reads and writes (see
-campaigns/engine/channel.py); the constraints and indexes mirror campaigns.Message's, since the
-engine claims, records and recovers both with the same queries.
+`SmsCampaign` and `SmsMessage` extend the send engine's abstract models (the columns it reads and
+writes: campaigns/engine/models.py); their constraints and indexes mirror campaigns.Message's,
+since the engine claims, records and recovers both with the same queries.
 """
 
 import re
@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
-from contacts.models import Contact, ContactList, Segment
+from campaigns.engine.models import SendableCampaign, SendableMessage
 
 # What operators accept as an alphanumeric sender id: 3 to 11 ASCII letters and digits, at least
 # one letter (an all-digit id would be taken for a short code or a number).
@@ -54,15 +54,7 @@ class SmsSender(models.Model):
         return self.value.startswith("+")
 
 
-class SmsCampaign(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SCHEDULED = "scheduled", _("Scheduled")
-        RUNNING = "running", _("Sending")
-        PAUSED = "paused", _("Paused")
-        FINISHED = "finished", _("Finished")
-        CANCELLED = "cancelled", _("Cancelled")
-
+class SmsCampaign(SendableCampaign):
     class Kind(models.TextChoices):
         # Marketing: consent, opt-out mention and legal hours apply. Transactional (an order
         # confirmation, a one-time code): none of the last two.
@@ -76,20 +68,6 @@ class SmsCampaign(models.Model):
         SmsSender, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     text = models.TextField(_("text"), blank=True)
-    lists = models.ManyToManyField(ContactList, blank=True, related_name="+")
-    segments = models.ManyToManyField(Segment, blank=True, related_name="+")
-    excluded_lists = models.ManyToManyField(ContactList, blank=True, related_name="+")
-    excluded_segments = models.ManyToManyField(Segment, blank=True, related_name="+")
-    scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    # Started with a test API key: messages are recorded, never delivered.
-    sandbox = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Why the platform paused the campaign by itself, shown to the user.
-    pause_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-pk"]
@@ -102,45 +80,18 @@ class SmsCampaign(models.Model):
     def is_marketing(self) -> bool:
         return self.kind == self.Kind.MARKETING
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status in {self.Status.DRAFT, self.Status.SCHEDULED}
 
-
-class SmsMessage(models.Model):
-    """One recipient of one SMS campaign: the unit the send engine claims, sends and records."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        SANDBOXED = "sandboxed", _("Recorded (sandbox)")
-        FAILED = "failed", _("Failed")
-        BOUNCED = "bounced", _("Bounced")
-        CANCELLED = "cancelled", _("Cancelled")
+class SmsMessage(SendableMessage):
+    """One SMS of one campaign to one recipient."""
 
     campaign = models.ForeignKey(SmsCampaign, on_delete=models.CASCADE, related_name="messages")
-    contact = models.ForeignKey(Contact, null=True, on_delete=models.SET_NULL, related_name="+")
     # E.164, copied from the contact when the audience is frozen.
     mobile = models.CharField(max_length=16)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=255, blank=True)
-    error = models.TextField(blank=True)
     # Segments of the text as rendered for this recipient (merge values differ): what is billed.
     # NULL until the message is rendered: the audience is frozen by one INSERT … SELECT.
     segments = models.PositiveSmallIntegerField(null=True, blank=True)
     # From the provider's delivery receipt.
     delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Set on messages sent one at a time (transactional sends): the caller's key, so that a
-    # retried call finds its message instead of sending another. NULL for a campaign's messages.
-    idempotency_key = models.CharField(  # noqa: DJ001
-        max_length=200, null=True, blank=True, editable=False
-    )
 
     class Meta:
         ordering = ["pk"]

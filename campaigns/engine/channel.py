@@ -4,13 +4,9 @@ Modelled on listmonk's messenger interface: the engine asks a backend to send on
 message and gets back one of four answers, and decides everything else (retry, bounce, requeue)
 itself, so every channel and every provider behaves the same way.
 
-A channel's message model has these fields, which the engine reads and writes: `campaign`
-(FK), `contact` (nullable FK to contacts.Contact), the address column named by the channel,
-`status` (queued, sending, sent, sandboxed, failed, bounced, cancelled), `attempts`,
-`claimed_at`, `next_attempt_at`, `sent_at`, `message_id` (the provider's id), `error`,
-`created_at` and `idempotency_key`. Its campaign model has `account`, `status` (draft,
-scheduled, running, paused, finished, cancelled), `sandbox`, `started_at`, `finished_at` and
-`pause_reason`.
+A channel's campaign and message models extend the abstract `SendableCampaign` and
+`SendableMessage` (campaigns/engine/models.py): the columns the engine reads and writes. The
+message model adds the `campaign` foreign key and the channel's address column.
 """
 
 from __future__ import annotations
