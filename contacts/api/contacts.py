@@ -14,11 +14,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.api_conventions import INT64, Conflict, query_id
+from accounts.api_conventions import INT64, Conflict
 from accounts.api_fields import StrictCharField, StrictChoiceField, StrictIntegerField
 from accounts.tenancy import AccountObjectsViewSet, get_for_account_or_404
 from contacts import selectors
-from contacts.api.query import query_choice, query_text
+from contacts.api.query import query_choice, query_object_id, query_text
 from contacts.api.serializers import ContactSerializer
 from contacts.models import (
     Channel,
@@ -138,13 +138,28 @@ class BulkResultSerializer(serializers.Serializer):
     results = BulkRowResultSerializer(many=True)
 
 
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}],
+        "nullable": True,
+    }
+)
+class IPAddressField(serializers.IPAddressField):
+    """An IPv4 or IPv6 address as text; the schema says which formats (it said any text)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ConsentChangeSerializer(serializers.Serializer):
     channel = StrictChoiceField(choices=Channel.choices)
     status = StrictChoiceField(choices=ConsentStatus.choices)
     wording = StrictCharField(required=False, allow_blank=True, default="")
     form = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
     version = StrictCharField(required=False, allow_blank=True, default="", max_length=50)
-    ip_address = serializers.IPAddressField(
+    ip_address = IPAddressField(
         required=False, allow_null=True, help_text="The person's IP, when known (e.g. a form)."
     )
 
@@ -184,7 +199,7 @@ class ContactViewSet(AccountObjectsViewSet):
             query=query_text(request, "q"),
             email_status=query_choice(request, "email_status", ConsentStatus.values),
             sms_status=query_choice(request, "sms_status", ConsentStatus.values),
-            list_id=query_id(request, "list"),
+            list_id=query_object_id(request, "list"),
         )
 
     @extend_schema(

@@ -14,6 +14,7 @@ def choices_field(**kwargs) -> serializers.ListField:
     # A choice is a non-blank text (the service drops blanks and repeats).
     return serializers.ListField(
         child=StrictCharField(max_length=200),
+        min_length=1,
         help_text="The choices of a choice or multichoice field (at least one); ignored for "
         "the other types.",
         **kwargs,

@@ -102,7 +102,7 @@ class ContactImportViewSet(
         responses={202: ContactImportSerializer},
         tags=["Imports"],
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], parser_classes=[BoundedJSONParser])
     def start(self, request, pk=None):
         contact_import = self.get_object()
         serializer = ImportStartSerializer(data=request.data)

@@ -3,6 +3,8 @@ or a 400 naming the parameter (a repeated or unknown value was silently ignored 
 
 from rest_framework.exceptions import ValidationError
 
+from accounts.api_conventions import query_id
+
 
 def query_text(request, name: str) -> str:
     """Query parameter `name`, given at most once (the schema says one string); "" if absent."""
@@ -20,3 +22,10 @@ def query_choice(request, name: str, choices, default: str = "") -> str:
     if value not in choices:
         raise ValidationError({name: [f"Use one of: {', '.join(choices)}."]})
     return value
+
+
+def query_object_id(request, name: str) -> int | None:
+    """`query_id`, where an empty value (`?list=`) is refused too: the schema says an integer."""
+    if request.query_params.getlist(name) == [""]:
+        raise ValidationError({name: ["Give the id of one object, or leave the parameter out."]})
+    return query_id(request, name)

@@ -36,6 +36,10 @@ RULES_SCHEMA = {
         "all": {"type": "array", "items": {"type": "object"}},
         "any": {"type": "array", "items": {"type": "object"}},
     },
+    # Exactly one of `all` and `any`.
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": False,
     # Built-in fields only, so that the example holds on any account, a fresh one included.
     "example": {
         "all": [
