@@ -14,7 +14,6 @@ def choices_field(**kwargs) -> serializers.ListField:
     # A choice is a non-blank text (the service drops blanks and repeats).
     return serializers.ListField(
         child=StrictCharField(max_length=200),
-        min_length=1,
         help_text="The choices of a choice or multichoice field (at least one); ignored for "
         "the other types.",
         **kwargs,
@@ -33,7 +32,7 @@ class ContactFieldSerializer(StrictModelSerializer):
 class ContactFieldUpdateSerializer(serializers.Serializer):
     label = StrictCharField(max_length=100, required=False)
     type = StrictChoiceField(choices=FieldType.choices, required=False)
-    choices = choices_field(required=False)
+    choices = choices_field(required=False, min_length=1)
 
 
 @extend_schema_view(

@@ -286,3 +286,21 @@ def test_the_consent_ip_address_format_is_in_the_schema(api_client, schema):
     assert api_client.post(url, {**body, "ip_address": "2001:db8::1"}).status_code == 200
     assert_invalid(api_client.post(url, {**body, "ip_address": "not an ip"}), "ip_address")
     assert_invalid(api_client.post(url, {**body, "ip_address": 3232235777}), "ip_address")
+
+
+def test_a_taken_segment_name_and_a_started_import_are_409(api_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = {"name": "Lyon", "rules": {"all": [{"field": "city", "op": "eq", "value": "Lyon"}]}}
+    assert api_client.post("/api/v1/segments/", body).status_code == 201
+    taken = api_client.post("/api/v1/segments/", body)
+    assert taken.status_code == 409
+    assert "name" in taken.json()["fields"]
+
+    upload = SimpleUploadedFile("c.csv", b"email;city\na@example.com;Lyon\n")
+    import_id = api_client.post("/api/v1/imports/", {"file": upload}, format="multipart").json()
+    start = f"/api/v1/imports/{import_id['id']}/start/"
+    assert api_client.post(start, {"mapping": ["email", "city"]}).status_code == 202
+    again = api_client.post(start, {"mapping": ["email", "city"]})
+    assert again.status_code == 409
+    assert "status" in again.json()["fields"]
