@@ -1,13 +1,16 @@
 """API of the contact exports (CSV or XLSX), and the helpers the export page shares."""
 
+import re
+
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.tenancy import get_for_account_or_404
 from contacts import selectors
+from contacts.api.query import query_choice, query_object_id, query_text
 from contacts.exports import DEFAULT_COLUMNS, csv_stream, export_rows, xlsx_file
 from contacts.models import ContactList, ListMembership, Segment
 from contacts.segments import selectors as segment_selectors
@@ -27,15 +30,32 @@ def export_response(contacts, columns: list[str], file_format: str, filename: st
     return response
 
 
+_COLUMN = rf" *(?:{'|'.join(DEFAULT_COLUMNS)}|fields\.[a-z][a-z0-9_]{{0,62}}) *"
+# What `?fields=` takes, said in the schema: built-in columns and `fields.<key>`, comma-separated.
+COLUMNS_PATTERN = rf"^(?:{_COLUMN}(?:,{_COLUMN})*)?$"
+
+
 def export_columns(account, requested: str) -> list[str]:
+    """The columns named in `requested` (all of them if empty). A name outside the documented
+    pattern is a 400; `fields.<key>` of a custom field the account does not have is a 404, like
+    the id of a list it does not have."""
     custom = list(selectors.contact_fields_of(account).values_list("key", flat=True))
     available = [*DEFAULT_COLUMNS, *(f"fields.{key}" for key in custom)]
     if not requested:
         return available
-    columns = [name.strip() for name in requested.split(",") if name.strip()]
+    if not re.fullmatch(COLUMNS_PATTERN, requested):
+        raise ValidationError(
+            {
+                "fields": [
+                    "Give comma-separated columns: "
+                    f"{', '.join(DEFAULT_COLUMNS)} or fields.<key> of a custom field."
+                ]
+            }
+        )
+    columns = [name.strip() for name in requested.split(",")]
     unknown = [name for name in columns if name not in available]
     if unknown:
-        raise ValidationError({"fields": [f"Unknown fields: {', '.join(unknown)}"]})
+        raise NotFound(f"No custom field {', '.join(unknown)} in this account.")
     return columns
 
 
@@ -48,7 +68,10 @@ def export_columns(account, requested: str) -> list[str]:
         OpenApiParameter(
             "fields",
             str,
-            description="Comma-separated columns, e.g. email,first_name,fields.points",
+            pattern=COLUMNS_PATTERN,
+            description="Comma-separated columns, e.g. `email,first_name,fields.points` (all "
+            "if absent): built-in columns, or `fields.<key>` of a custom field of the account "
+            "(404 if it has none with this key).",
         ),
     ],
     responses={
@@ -61,25 +84,19 @@ def export_columns(account, requested: str) -> list[str]:
 )
 class ContactExportViewSet(viewsets.ViewSet):
     def list(self, request):
-        file_format = request.query_params.get("format", "csv")
-        if file_format not in {"csv", "xlsx"}:
-            raise ValidationError({"format": ["Use csv or xlsx."]})
-        columns = export_columns(request.account, request.query_params.get("fields", ""))
+        file_format = query_choice(request, "format", ["csv", "xlsx"], default="csv")
+        columns = export_columns(request.account, query_text(request, "fields"))
         contacts = selectors.contacts_of(request.account)
-        list_param = request.query_params.get("list")
-        if list_param:
-            if not list_param.isdigit():
-                raise ValidationError({"list": ["Give a list id."]})
-            contact_list = get_for_account_or_404(ContactList, request.account, pk=int(list_param))
+        list_id = query_object_id(request, "list")
+        if list_id is not None:
+            contact_list = get_for_account_or_404(ContactList, request.account, pk=list_id)
             contacts = contacts.filter(
                 memberships__contact_list=contact_list,
                 memberships__status=ListMembership.Status.SUBSCRIBED,
             )
-        segment_param = request.query_params.get("segment")
-        if segment_param:
-            if not segment_param.isdigit():
-                raise ValidationError({"segment": ["Give a segment id."]})
-            segment = get_for_account_or_404(Segment, request.account, pk=int(segment_param))
+        segment_id = query_object_id(request, "segment")
+        if segment_id is not None:
+            segment = get_for_account_or_404(Segment, request.account, pk=segment_id)
             contacts = contacts.filter(
                 pk__in=segment_selectors.segment_contacts(segment).values("pk")
             )

@@ -4,12 +4,25 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from accounts.api_fields import StrictCharField, StrictChoiceField, StrictModelSerializer
 from accounts.tenancy import AccountObjectsViewSet
 from contacts.models import ContactField, FieldType
 from contacts.services import fields as field_services
 
 
-class ContactFieldSerializer(serializers.ModelSerializer):
+def choices_field(**kwargs) -> serializers.ListField:
+    # A choice is a non-blank text (the service drops blanks and repeats).
+    return serializers.ListField(
+        child=StrictCharField(max_length=200),
+        help_text="The choices of a choice or multichoice field (at least one); ignored for "
+        "the other types.",
+        **kwargs,
+    )
+
+
+class ContactFieldSerializer(StrictModelSerializer):
+    choices = choices_field(required=False)
+
     class Meta:
         model = ContactField
         fields = ["id", "key", "label", "type", "origin", "choices", "created_at"]
@@ -17,9 +30,9 @@ class ContactFieldSerializer(serializers.ModelSerializer):
 
 
 class ContactFieldUpdateSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=100, required=False)
-    type = serializers.ChoiceField(choices=FieldType.choices, required=False)
-    choices = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+    label = StrictCharField(max_length=100, required=False)
+    type = StrictChoiceField(choices=FieldType.choices, required=False)
+    choices = choices_field(required=False, min_length=1)
 
 
 @extend_schema_view(
@@ -36,6 +49,8 @@ class ContactFieldViewSet(AccountObjectsViewSet):
 
     @extend_schema(
         summary="Create a custom field",
+        description="409 if the key is taken (by another custom field or a built-in field), or "
+        "if the account has no room left for a field of this type.",
         tags=["Fields"],
         examples=[
             OpenApiExample(

@@ -2,12 +2,15 @@
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from accounts.api_conventions import INT64
+from accounts.api_fields import StrictCharField, StrictChoiceField, StrictIntegerField
+from accounts.api_parsers import BoundedJSONParser
 from accounts.tenancy import AccountScopedViewMixin, get_for_account_or_404
 from contacts.imports import services as import_services
 from contacts.models import ConsentStatus, ContactImport, ContactList, DuplicatePolicy
@@ -42,18 +45,16 @@ class ImportUploadSerializer(serializers.Serializer):
 
 class ImportStartSerializer(serializers.Serializer):
     mapping = serializers.ListField(
-        child=serializers.CharField(allow_null=True, allow_blank=True),
+        child=StrictCharField(allow_null=True, allow_blank=True),
         help_text="One field key per column (null to ignore the column)",
     )
-    duplicate_policy = serializers.ChoiceField(
+    duplicate_policy = StrictChoiceField(
         choices=DuplicatePolicy.choices, default=DuplicatePolicy.UPDATE
     )
-    list_id = serializers.IntegerField(required=False, allow_null=True)
-    email_status = serializers.ChoiceField(
-        choices=ConsentStatus.choices, default=ConsentStatus.NONE
-    )
-    sms_status = serializers.ChoiceField(choices=ConsentStatus.choices, default=ConsentStatus.NONE)
-    consent_wording = serializers.CharField(required=False, allow_blank=True, default="")
+    list_id = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=INT64)
+    email_status = StrictChoiceField(choices=ConsentStatus.choices, default=ConsentStatus.NONE)
+    sms_status = StrictChoiceField(choices=ConsentStatus.choices, default=ConsentStatus.NONE)
+    consent_wording = StrictCharField(required=False, allow_blank=True, default="")
 
 
 @extend_schema_view(
@@ -68,13 +69,21 @@ class ContactImportViewSet(
 ):
     queryset = ContactImport.objects.all()
     serializer_class = ContactImportSerializer
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+    parser_classes = [BoundedJSONParser, parsers.MultiPartParser, parsers.FormParser]
 
     @extend_schema(
         summary="Upload a CSV or XLSX file",
         description="Detects format, encoding, delimiter and header row and proposes a mapping.",
         request={"multipart/form-data": ImportUploadSerializer},
         responses={201: ContactImportSerializer},
+        examples=[
+            OpenApiExample(
+                "A small CSV",
+                value={"file": "email;first_name;city\nmarie.dupont@exemple.fr;Marie;Lyon\n"},
+                media_type="multipart/form-data",
+                request_only=True,
+            )
+        ],
         tags=["Imports"],
     )
     def create(self, request):
@@ -93,7 +102,7 @@ class ContactImportViewSet(
         responses={202: ContactImportSerializer},
         tags=["Imports"],
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], parser_classes=[BoundedJSONParser])
     def start(self, request, pk=None):
         contact_import = self.get_object()
         serializer = ImportStartSerializer(data=request.data)

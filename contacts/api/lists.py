@@ -5,6 +5,8 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api_conventions import INT64
+from accounts.api_fields import StrictIntegerField, StrictModelSerializer
 from accounts.tenancy import AccountObjectsViewSet
 from contacts import selectors
 from contacts.api.serializers import ContactSerializer
@@ -12,7 +14,7 @@ from contacts.models import ContactList, ListMembership
 from contacts.services import lists as list_services
 
 
-class ContactListSerializer(serializers.ModelSerializer):
+class ContactListSerializer(StrictModelSerializer):
     member_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -32,7 +34,12 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 class MemberIdsSerializer(serializers.Serializer):
     contact_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=10_000, allow_empty=False
+        child=StrictIntegerField(min_value=1, max_value=INT64),
+        min_length=1,
+        max_length=10_000,
+        allow_empty=False,
+        help_text="Ids of the account's contacts; ids of other accounts' or deleted contacts "
+        "are skipped.",
     )
 
 
@@ -48,7 +55,9 @@ class ContactListViewSet(AccountObjectsViewSet):
     def get_queryset(self):
         return selectors.lists_with_counts(self.request.account)
 
-    @extend_schema(summary="Create a list", tags=["Lists"])
+    @extend_schema(
+        summary="Create a list", description="409 if a list has this name.", tags=["Lists"]
+    )
     def create(self, request):
         serializer = ContactListSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -58,7 +67,11 @@ class ContactListViewSet(AccountObjectsViewSet):
         contact_list.member_count = 0
         return Response(ContactListSerializer(contact_list).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Rename or describe a list", tags=["Lists"])
+    @extend_schema(
+        summary="Rename or describe a list",
+        description="409 if another list has this name.",
+        tags=["Lists"],
+    )
     def partial_update(self, request, pk=None):
         contact_list = self.get_object()
         serializer = ContactListSerializer(contact_list, data=request.data, partial=True)

@@ -5,6 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api_fields import StrictModelSerializer
 from accounts.tenancy import AccountObjectsViewSet
 from contacts.api.serializers import ContactSerializer
 from contacts.models import Segment
@@ -35,10 +36,15 @@ RULES_SCHEMA = {
         "all": {"type": "array", "items": {"type": "object"}},
         "any": {"type": "array", "items": {"type": "object"}},
     },
+    # Exactly one of `all` and `any`.
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": False,
+    # Built-in fields only, so that the example holds on any account, a fresh one included.
     "example": {
         "all": [
-            {"field": "fields.last_order", "op": "more_than_days_ago", "value": 90},
-            {"field": "fields.points", "op": "gt", "value": 100},
+            {"field": "birth_date", "op": "anniversary_within_days", "value": 30},
+            {"field": "email_status", "op": "in", "value": ["subscribed"]},
             {"any": [{"field": "city", "op": "in", "value": ["Paris", "Lyon"]}]},
         ]
     },
@@ -50,7 +56,7 @@ class RulesField(serializers.JSONField):
     pass
 
 
-class SegmentSerializer(serializers.ModelSerializer):
+class SegmentSerializer(StrictModelSerializer):
     rules = RulesField()
 
     class Meta:

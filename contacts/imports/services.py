@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.errors import ServiceError
+from accounts.errors import ConflictError, ServiceError
 from accounts.models import Account
 from contacts.imports.mapping import propose_mapping
 from contacts.imports.postgres_engine import import_rows_postgres
@@ -38,6 +38,10 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 class ImportRefused(ServiceError):
     """The upload or the import's options are refused; `fields` says which and why."""
+
+
+class ImportAlreadyStarted(ImportRefused, ConflictError):
+    """The import was started already (HTTP 409: its state, not the request, is at fault)."""
 
 
 # Set by ContactsConfig.ready() to the Celery task's enqueue (see the module's docstring).
@@ -90,7 +94,7 @@ def import_configure(
     consent_wording: str = "",
 ) -> ContactImport:
     if contact_import.status != ContactImport.Status.UPLOADED:
-        raise ImportRefused({"status": _("This import has already been started.")})
+        raise ImportAlreadyStarted({"status": _("This import has already been started.")})
     account = contact_import.account
     errors = {}
     known = set(BUILTIN_FIELDS) | set(
@@ -145,7 +149,7 @@ def import_start(*, contact_import: ContactImport) -> ContactImport:
         pk=contact_import.pk, status=ContactImport.Status.UPLOADED
     ).update(status=ContactImport.Status.QUEUED)
     if not started:
-        raise ImportRefused({"status": _("This import has already been started.")})
+        raise ImportAlreadyStarted({"status": _("This import has already been started.")})
     transaction.on_commit(lambda: enqueue(contact_import.pk))
     contact_import.refresh_from_db()
     return contact_import

@@ -5,7 +5,7 @@ import zoneinfo
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from accounts.errors import ServiceError
+from accounts.errors import ConflictError, ServiceError
 from accounts.models import Account
 from contacts.cleaning import check_value_fits
 from contacts.models import BUILTIN_FIELDS, Contact, ContactField, FieldOrigin, FieldType
@@ -24,6 +24,14 @@ MAX_REPORTED_MISFITS = 20
 
 class FieldError(ServiceError):
     pass
+
+
+class FieldKeyTaken(FieldError, ConflictError):
+    """The key is a built-in field's or another custom field's (HTTP 409)."""
+
+
+class FieldRoomExhausted(FieldError, ConflictError):
+    """The account has no free slot left for another field of this type (HTTP 409)."""
 
 
 class FieldTypeChangeRefused(FieldError):
@@ -65,9 +73,9 @@ def field_create(
 ) -> ContactField:
     _lock_fields(account.pk)
     if key in BUILTIN_FIELDS:
-        raise FieldError({"key": _("“%(key)s” is a built-in field") % {"key": key}})
+        raise FieldKeyTaken({"key": _("“%(key)s” is a built-in field") % {"key": key}})
     if ContactField.objects.filter(account=account, key=key).exists():
-        raise FieldError({"key": _("a field with this key already exists")})
+        raise FieldKeyTaken({"key": _("a field with this key already exists")})
     field = ContactField(
         account=account,
         key=key,
@@ -89,7 +97,7 @@ def _slot_for(field: ContactField, field_type: str) -> int | None:
         return None
     slot = free_slot(field.account_id, column, exclude_field_id=field.pk)
     if slot is None:
-        raise FieldError(
+        raise FieldRoomExhausted(
             {
                 "type": _("an account can have at most %(count)d fields of this kind")
                 % {"count": MAX_SLOTS}

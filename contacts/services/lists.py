@@ -4,13 +4,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.errors import ServiceError
+from accounts.errors import ConflictError, ServiceError
 from accounts.models import Account
 from contacts.models import Contact, ContactList, ListMembership
 
 
 class ListError(ServiceError):
     pass
+
+
+class ListNameTaken(ListError, ConflictError):
+    """Another list of the account has this name (HTTP 409: the state, not the request, is at
+    fault)."""
 
 
 def list_create(*, account: Account, name: str, description: str = "") -> ContactList:
@@ -20,7 +25,7 @@ def list_create(*, account: Account, name: str, description: str = "") -> Contac
                 account=account, name=name.strip(), description=description
             )
     except IntegrityError as error:
-        raise ListError({"name": _("a list with this name already exists")}) from error
+        raise ListNameTaken({"name": _("a list with this name already exists")}) from error
 
 
 def list_update(*, contact_list: ContactList, name=None, description=None) -> ContactList:
@@ -32,7 +37,7 @@ def list_update(*, contact_list: ContactList, name=None, description=None) -> Co
         with transaction.atomic():
             contact_list.save()
     except IntegrityError as error:
-        raise ListError({"name": _("a list with this name already exists")}) from error
+        raise ListNameTaken({"name": _("a list with this name already exists")}) from error
     return contact_list
 
 

@@ -3,9 +3,14 @@
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts.errors import ConflictError
 from accounts.models import Account
 from contacts.models import Segment
 from contacts.segments.language import FieldCatalog, SegmentRuleError, validate_rules
+
+
+class SegmentNameTaken(SegmentRuleError, ConflictError):
+    """Another segment of the account has this name (HTTP 409)."""
 
 
 def _clean_rules(account: Account, rules) -> dict:
@@ -20,7 +25,7 @@ def segment_create(*, account: Account, name: str, rules, description: str = "")
                 account=account, name=name.strip(), description=description, rules=cleaned
             )
     except IntegrityError as error:
-        raise SegmentRuleError({"name": _("a segment with this name already exists")}) from error
+        raise SegmentNameTaken({"name": _("a segment with this name already exists")}) from error
 
 
 def segment_update(*, segment: Segment, name=None, description=None, rules=None) -> Segment:
@@ -34,7 +39,7 @@ def segment_update(*, segment: Segment, name=None, description=None, rules=None)
         with transaction.atomic():
             segment.save()
     except IntegrityError as error:
-        raise SegmentRuleError({"name": _("a segment with this name already exists")}) from error
+        raise SegmentNameTaken({"name": _("a segment with this name already exists")}) from error
     return segment
 
 

@@ -192,7 +192,7 @@ def test_double_optin_sends_a_signed_link_that_confirms(api_client, client, mail
 
 def test_lists_crud_members_and_counts(api_client):
     list_id = api_client.post("/api/v1/lists/", {"name": "VIP"}).json()["id"]
-    assert api_client.post("/api/v1/lists/", {"name": "VIP"}).status_code == 400
+    assert api_client.post("/api/v1/lists/", {"name": "VIP"}).status_code == 409
     ids = [
         api_client.post("/api/v1/contacts/", {"email": f"m{i}@example.com"}).json()["id"]
         for i in range(3)
@@ -218,7 +218,7 @@ def test_fields_crud_type_change_and_delete(api_client, account):
         api_client.post(
             "/api/v1/fields/", {"key": "email", "label": "x", "type": "text"}
         ).status_code
-        == 400
+        == 409
     )
     api_client.post("/api/v1/contacts/", {"email": "a@example.com", "fields": {"size": "42"}})
     api_client.post("/api/v1/contacts/", {"email": "b@example.com", "fields": {"size": "XL"}})
