@@ -153,6 +153,9 @@ def add_error_responses(result, generator, request, public):
         },
         "required": ["code", "message", "fields"],
     }
+    for name, component in schemas.items():
+        if name.endswith("Request"):
+            _document_no_nul_in_text(component)
     error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
@@ -203,6 +206,17 @@ def _document_parameter_limits(parameter: dict) -> None:
         schema.setdefault("format", "int64")
     elif schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
         schema.setdefault("pattern", "^[^\\u0000]*$")
+
+
+def _document_no_nul_in_text(schema: dict) -> None:
+    """Text in a request body never holds a NUL character either: DRF's CharField refuses it (a
+    database cannot store it), so the schema says so for every free-text property."""
+    if schema.get("type") == "string" and not {"enum", "pattern", "format"} & set(schema):
+        schema["pattern"] = "^[^\\u0000]*$"
+    for child in schema.get("properties", {}).values():
+        _document_no_nul_in_text(child)
+    if isinstance(schema.get("items"), dict):
+        _document_no_nul_in_text(schema["items"])
 
 
 # Query parameters that name an object of the account (filters): positive ids like path ids.

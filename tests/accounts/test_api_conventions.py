@@ -148,3 +148,19 @@ def test_schema_documents_page_size_bounds_id_range_and_no_nul(client):
     assert parameters["cursor"]["pattern"] == "^[^\\u0000]*$"
     assert path_id["minimum"] == 1
     assert path_id["maximum"] == 2**63 - 1
+
+
+def test_schema_says_request_text_holds_no_nul(client):
+    schema = client.get("/api/schema/?format=json").json()
+    label = schema["components"]["schemas"]["PatchedContactFieldUpdateRequest"]["properties"][
+        "label"
+    ]
+
+    assert label["pattern"] == "^[^\\u0000]*$"
+
+
+def test_nul_in_request_text_is_refused(api_client):
+    response = api_client.post("/api/v1/lists/", {"name": "a\x00b"})
+
+    _assert_error_shape(response, 400, "invalid")
+    assert "name" in response.json()["fields"]
