@@ -1,6 +1,7 @@
 """REST API of email campaigns: sender addresses, templates, campaigns and their lifecycle."""
 
 from django.db.models import Count
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -12,17 +13,28 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictEmailField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
 from accounts.tenancy import AccountObjectsViewSet
 from campaigns import pipeline, services
-from campaigns.dkim import dkim_key_create
-from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, gallery_template, template_source
+from campaigns.dkim import (
+    DOMAIN_MAX_LENGTH,
+    dkim_key_create,
+)
+from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, template_source
 from campaigns.links import clean_utm
 from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import ContactList, Segment
 
 
-class SenderAddressSerializer(serializers.ModelSerializer):
-    is_verified = serializers.BooleanField(read_only=True)
+class SenderAddressSerializer(StrictModelSerializer):
+    is_verified = StrictBooleanField(read_only=True)
 
     class Meta:
         model = SenderAddress
@@ -63,11 +75,64 @@ class GalleryTemplateSerializer(serializers.Serializer):
     description = serializers.CharField()
 
 
-class EmailTemplateSerializer(serializers.ModelSerializer):
+MJML_PATTERN = r"^\s*<mjml"
+
+
+class TemplateSourceField(StrictCharField):
+    """The template's code: HTML, or for `kind` mjml an MJML document (starting with `<mjml`,
+    compiled at save: a source that does not compile is a 400). Merge tags are checked as in
+    campaigns: an unknown or unclosed tag is a 400."""
+
+
+class EmailTemplateSerializer(StrictModelSerializer):
+    source = TemplateSourceField()
+
     class Meta:
         model = EmailTemplate
         fields = ["id", "name", "kind", "source", "html", "created_at", "updated_at"]
         read_only_fields = ["id", "html", "created_at", "updated_at"]
+
+
+# The request of POST /templates/, written out because its rule on `source` depends on `kind`
+# (which a serializer field cannot say): an MJML source starts with `<mjml`.
+TEMPLATE_REQUEST_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "kind": {
+            "type": "string",
+            "enum": EmailTemplate.Kind.values,
+            "default": EmailTemplate.Kind.HTML,
+        },
+        "source": {
+            "type": "string",
+            "minLength": 1,
+            "description": TemplateSourceField.__doc__,
+        },
+    },
+    "required": ["name", "source"],
+    "anyOf": [
+        {"properties": {"kind": {"type": "string", "enum": [EmailTemplate.Kind.HTML]}}},
+        {
+            "properties": {
+                "kind": {"type": "string", "enum": [EmailTemplate.Kind.MJML]},
+                "source": {"type": "string", "pattern": MJML_PATTERN},
+            },
+            "required": ["kind"],
+        },
+    ],
+}
+
+
+class EmailTemplateCreateSerializer(EmailTemplateSerializer):
+    """The body of POST /templates/; its schema is TEMPLATE_REQUEST_SCHEMA."""
+
+
+class _TemplateRequestSchema(OpenApiSerializerExtension):
+    target_class = EmailTemplateCreateSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return TEMPLATE_REQUEST_SCHEMA
 
 
 @extend_schema_view(
@@ -79,9 +144,14 @@ class EmailTemplateViewSet(AccountObjectsViewSet):
     queryset = EmailTemplate.objects.all()
     serializer_class = EmailTemplateSerializer
 
-    @extend_schema(summary="Save a template (MJML is compiled, HTML kept)", tags=["Templates"])
+    @extend_schema(
+        summary="Save a template (MJML is compiled, HTML kept)",
+        request=EmailTemplateCreateSerializer,
+        responses={201: EmailTemplateSerializer},
+        tags=["Templates"],
+    )
     def create(self, request):
-        serializer = EmailTemplateSerializer(data=request.data)
+        serializer = EmailTemplateCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         template = services.template_save(account=request.account, **serializer.validated_data)
         return Response(EmailTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
@@ -96,7 +166,7 @@ class EmailTemplateViewSet(AccountObjectsViewSet):
         return Response(GalleryTemplateSerializer(gallery(), many=True).data)
 
 
-class AccountObjects(serializers.PrimaryKeyRelatedField):
+class AccountObjects(StrictPrimaryKeyRelatedField):
     """Ids of the caller's own lists, segments or senders: another account's id is invalid."""
 
     def __init__(self, model, **kwargs):
@@ -125,20 +195,21 @@ class _CampaignListSerializer(serializers.ListSerializer):
         return super().to_representation(campaigns)
 
 
-class EmailCampaignSerializer(serializers.ModelSerializer):
+class EmailCampaignSerializer(StrictModelSerializer):
     sender = AccountObjects(SenderAddress, allow_null=True, required=False)
     lists = AccountObjects(ContactList, many=True, required=False)
     segments = AccountObjects(Segment, many=True, required=False)
     excluded_lists = AccountObjects(ContactList, many=True, required=False)
     excluded_segments = AccountObjects(Segment, many=True, required=False)
-    gallery_template = serializers.CharField(
+    gallery_template = StrictChoiceField(
+        choices=sorted(template.slug for template in gallery()),
         write_only=True,
         required=False,
         help_text="Start the content from a gallery template (slug); replaces `html`.",
     )
     stats = serializers.SerializerMethodField()
     utm_parameters = serializers.DictField(
-        child=serializers.CharField(max_length=200, allow_blank=True),
+        child=StrictCharField(max_length=200, allow_blank=True),
         required=False,
         help_text="Added to every web link: utm_source, utm_medium, utm_campaign, utm_term, "
         "utm_content (a parameter already in a link wins).",
@@ -175,13 +246,6 @@ class EmailCampaignSerializer(serializers.ModelSerializer):
         except ValueError as error:
             raise serializers.ValidationError(str(error)) from error
 
-    def validate_gallery_template(self, slug):
-        try:
-            gallery_template(slug)
-        except KeyError as error:
-            raise serializers.ValidationError("Unknown gallery template.") from error
-        return slug
-
 
 def _campaign_data(validated: dict) -> dict:
     data = dict(validated)
@@ -201,7 +265,7 @@ class ScheduleSerializer(serializers.Serializer):
 
 class SendTestSerializer(serializers.Serializer):
     recipients = serializers.ListField(
-        child=serializers.EmailField(), min_length=1, max_length=services.MAX_TEST_RECIPIENTS
+        child=StrictEmailField(), min_length=1, max_length=services.MAX_TEST_RECIPIENTS
     )
 
 
@@ -213,8 +277,27 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _query_choice(request, name: str, choices: list[str]) -> str | None:
+    """The value of filter `name`, one of `choices` given once, or a 400 naming it (an unknown
+    value was ignored, so a typo listed everything)."""
+    given = request.query_params.getlist(name)
+    if not given or given == [""]:
+        return None
+    if len(given) == 1 and given[0] in choices:
+        return given[0]
+    raise serializers.ValidationError({name: [f"Give one of: {', '.join(choices)}."]})
+
+
 @extend_schema_view(
-    list=extend_schema(summary="List email campaigns", tags=["Email campaigns"]),
+    list=extend_schema(
+        summary="List email campaigns",
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=EmailCampaign.Status.values, description="Only these."
+            )
+        ],
+        tags=["Email campaigns"],
+    ),
     retrieve=extend_schema(summary="Get a campaign and its progress", tags=["Email campaigns"]),
     destroy=extend_schema(summary="Delete a draft campaign", tags=["Email campaigns"]),
 )
@@ -224,6 +307,14 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
         "lists", "segments", "excluded_lists", "excluded_segments"
     )
     serializer_class = EmailCampaignSerializer
+
+    def get_queryset(self):
+        campaigns = super().get_queryset()
+        if self.action == "list":
+            wanted = _query_choice(self.request, "status", EmailCampaign.Status.values)
+            if wanted:
+                campaigns = campaigns.filter(status=wanted)
+        return campaigns
 
     @extend_schema(
         summary="Create a campaign",
@@ -235,7 +326,7 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
                     "name": "Soldes d'hiver",
                     "subject": '{{ first_name | default:"Bonjour" }}, les soldes commencent',
                     "gallery_template": "commerce-promotion",
-                    "lists": [1],
+                    "lists": [],
                 },
             )
         ],
@@ -351,14 +442,26 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
     @action(detail=True, methods=["get"])
     def recipients(self, request, pk=None):
         messages = Message.objects.filter(campaign=self.get_object())
-        wanted = request.query_params.get("status")
+        wanted = _query_choice(request, "status", Message.Status.values)
         if wanted:
             messages = messages.filter(status=wanted)
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
 
-class DkimKeySerializer(serializers.ModelSerializer):
+class DkimKeySerializer(StrictModelSerializer):
+    # Spaces around a name are refused, not trimmed: the schema's pattern says no spaces.
+    domain = StrictCharField(
+        max_length=DOMAIN_MAX_LENGTH,
+        trim_whitespace=False,
+        help_text="The sending domain, e.g. `shop.example` (a Unicode name is encoded with IDNA).",
+    )
+    selector = StrictCharField(
+        max_length=63,
+        trim_whitespace=False,
+        required=False,
+        help_text="A DNS label: letters, digits and hyphens, not at either end.",
+    )
     dns_name = serializers.CharField(read_only=True, help_text="TXT record name to publish")
     dns_value = serializers.CharField(read_only=True, help_text="TXT record value to publish")
 

@@ -5,7 +5,6 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
 )
@@ -201,11 +200,15 @@ class ActivityQuerySerializer(serializers.Serializer):
 
 
 class ContactActivityQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
+    limit = serializers.IntegerField(
+        min_value=1, max_value=500, default=50, help_text="Timeline items."
+    )
 
 
 class DashboardQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=366, default=30)
+    days = serializers.IntegerField(
+        min_value=1, max_value=366, default=30, help_text="The period, in days back from now."
+    )
 
 
 REPORT_EXAMPLE = OpenApiExample(
@@ -295,7 +298,7 @@ class CampaignReportViewSet(viewsets.ViewSet):
             "`auto` uses hours when the activity spans up to three days; hours are kept for "
             "spans up to 31 days."
         ),
-        parameters=[OpenApiParameter("bucket", str, enum=["auto", "hour", "day"], default="auto")],
+        parameters=[ActivityQuerySerializer],
         responses=ActivitySerializer,
         tags=TAGS,
     )
@@ -340,9 +343,7 @@ class ContactActivityViewSet(viewsets.ViewSet):
             "clicks, bounces, complaints, unsubscribes; machine events flagged). Another "
             "account's contact is a 404."
         ),
-        parameters=[
-            OpenApiParameter("limit", int, description="Timeline items (1-500)", default=50)
-        ],
+        parameters=[ContactActivityQuerySerializer],
         responses=ContactActivitySerializer,
         tags=TAGS,
     )
@@ -361,7 +362,8 @@ class DashboardViewSet(viewsets.ViewSet):
             "Email campaigns started in the last `days` days (default 30) and their totals, "
             "the contact base, and the latest campaigns with their rates."
         ),
-        parameters=[OpenApiParameter("days", int, default=30, description="1-366")],
+        # The query serializer itself, so the schema states its bounds (minimum 1, maximum 366).
+        parameters=[DashboardQuerySerializer],
         responses=DashboardSerializer,
         tags=TAGS,
     )
