@@ -1,16 +1,21 @@
 """REST API of email campaigns: sender addresses, templates, campaigns and their lifecycle."""
 
+import inspect
+
+from django.core.validators import RegexValidator
 from django.db.models import Count
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 
 from accounts.api_fields import (
@@ -25,6 +30,8 @@ from accounts.tenancy import AccountObjectsViewSet
 from campaigns import pipeline, services
 from campaigns.dkim import (
     DOMAIN_MAX_LENGTH,
+    DOMAIN_PATTERN,
+    SELECTOR_PATTERN,
     dkim_key_create,
 )
 from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, template_source
@@ -107,15 +114,17 @@ TEMPLATE_REQUEST_SCHEMA = {
         "source": {
             "type": "string",
             "minLength": 1,
-            "description": TemplateSourceField.__doc__,
+            "description": inspect.cleandoc(TemplateSourceField.__doc__),
         },
     },
     "required": ["name", "source"],
     "anyOf": [
-        {"properties": {"kind": {"type": "string", "enum": [EmailTemplate.Kind.HTML]}}},
+        # Patterns, not one-value enums: the schema's enum post-processing would merge those
+        # into the full enum and lose the condition.
+        {"properties": {"kind": {"type": "string", "pattern": f"^{EmailTemplate.Kind.HTML}$"}}},
         {
             "properties": {
-                "kind": {"type": "string", "enum": [EmailTemplate.Kind.MJML]},
+                "kind": {"type": "string", "pattern": f"^{EmailTemplate.Kind.MJML}$"},
                 "source": {"type": "string", "pattern": MJML_PATTERN},
             },
             "required": ["kind"],
@@ -166,12 +175,29 @@ class EmailTemplateViewSet(AccountObjectsViewSet):
         return Response(GalleryTemplateSerializer(gallery(), many=True).data)
 
 
+class StrictManyRelatedField(serializers.ManyRelatedField):
+    """A JSON array of ids, nothing else: DRF's takes any iterable, so `{}` passed as none."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class AccountObjects(StrictPrimaryKeyRelatedField):
     """Ids of the caller's own lists, segments or senders: another account's id is invalid."""
 
     def __init__(self, model, **kwargs):
         self.model = model
         super().__init__(**kwargs)
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return StrictManyRelatedField(**list_kwargs)
 
     def get_queryset(self):
         return self.model.objects.filter(account=self.context["request"].account)
@@ -449,9 +475,15 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
 
+@extend_schema_field({"type": "string", "pattern": DOMAIN_PATTERN, "maxLength": DOMAIN_MAX_LENGTH})
+class DomainField(StrictCharField):
+    """A host name: the schema's pattern is its ASCII form; a Unicode one is also taken (IDNA),
+    checked by the service (campaigns.dkim.check_domain)."""
+
+
 class DkimKeySerializer(StrictModelSerializer):
     # Spaces around a name are refused, not trimmed: the schema's pattern says no spaces.
-    domain = StrictCharField(
+    domain = DomainField(
         max_length=DOMAIN_MAX_LENGTH,
         trim_whitespace=False,
         help_text="The sending domain, e.g. `shop.example` (a Unicode name is encoded with IDNA).",
@@ -460,6 +492,7 @@ class DkimKeySerializer(StrictModelSerializer):
         max_length=63,
         trim_whitespace=False,
         required=False,
+        validators=[RegexValidator(SELECTOR_PATTERN, "Give a DNS label.")],
         help_text="A DNS label: letters, digits and hyphens, not at either end.",
     )
     dns_name = serializers.CharField(read_only=True, help_text="TXT record name to publish")

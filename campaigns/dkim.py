@@ -83,7 +83,7 @@ def _fernet() -> Fernet:
 
 @transaction.atomic
 def dkim_key_create(*, account: Account, domain: str, selector: str = "sendethic") -> DkimKey:
-    domain = check_domain(domain.strip())
+    domain = check_domain(domain)
     selector = check_selector(selector)
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     private_pem = private_key.private_bytes(
