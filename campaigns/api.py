@@ -35,7 +35,7 @@ from campaigns.dkim import (
     dkim_key_create,
 )
 from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, template_source
-from campaigns.links import clean_utm
+from campaigns.links import UTM_KEYS, clean_utm
 from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import ContactList, Segment
 
@@ -203,6 +203,20 @@ class AccountObjects(StrictPrimaryKeyRelatedField):
         return self.model.objects.filter(account=self.context["request"].account)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            key: {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000]*$"}
+            for key in UTM_KEYS
+        },
+        "additionalProperties": False,
+    }
+)
+class UtmField(serializers.DictField):
+    """The five standard UTM keys (campaigns.links.clean_utm refuses any other)."""
+
+
 class _CampaignListSerializer(serializers.ListSerializer):
     """Counts the messages of a whole page of campaigns in one query, not one per campaign."""
 
@@ -234,7 +248,7 @@ class EmailCampaignSerializer(StrictModelSerializer):
         help_text="Start the content from a gallery template (slug); replaces `html`.",
     )
     stats = serializers.SerializerMethodField()
-    utm_parameters = serializers.DictField(
+    utm_parameters = UtmField(
         child=StrictCharField(max_length=200, allow_blank=True),
         required=False,
         help_text="Added to every web link: utm_source, utm_medium, utm_campaign, utm_term, "

@@ -148,6 +148,13 @@ def campaign_delete(*, campaign: EmailCampaign) -> None:
     campaign.delete()
 
 
+class CampaignNotReady(CampaignStateError, CampaignError):
+    """The draft lacks what sending needs (a verified sender, content, an audience): a state
+    of the campaign to complete first, so a 409 naming the fields to fill in."""
+
+    code = "not_ready"
+
+
 def _ready_to_send(campaign: EmailCampaign) -> None:
     errors = {}
     if not campaign.sender or not campaign.sender.is_verified:
@@ -161,7 +168,7 @@ def _ready_to_send(campaign: EmailCampaign) -> None:
     if not (campaign.lists.exists() or campaign.segments.exists()):
         errors["lists"] = _("Choose at least one list or segment.")
     if errors:
-        raise CampaignError(errors)
+        raise CampaignNotReady(errors)
 
 
 @transaction.atomic

@@ -1,6 +1,8 @@
 """REST API of email statistics: a campaign's report (figures, links, activity, clients, CSV),
 a contact's activity and the account dashboard. Reads only, through stats.selectors."""
 
+import re
+
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -195,18 +197,37 @@ class DashboardSerializer(serializers.Serializer):
     recent = RecentCampaignSerializer(many=True, help_text="The latest campaigns started.")
 
 
+class QueryIntegerField(serializers.IntegerField):
+    """A whole number written as one in the URL: `1.0`, ` 1` or `` are refused (DRF's own takes
+    them), as the schema's `integer` says."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(r"-?[0-9]{1,10}", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def query_values(request) -> dict[str, str]:
+    """The query string as one value per name, for a query serializer: a name given twice is a
+    400, and an empty value is a value (DRF reads an empty form value as "not given")."""
+    repeated = [name for name, values in request.query_params.lists() if len(values) > 1]
+    if repeated:
+        raise serializers.ValidationError(
+            {name: ["Give this parameter once."] for name in repeated}
+        )
+    return request.query_params.dict()
+
+
 class ActivityQuerySerializer(serializers.Serializer):
     bucket = serializers.ChoiceField(choices=["auto", "hour", "day"], default="auto")
 
 
 class ContactActivityQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(
-        min_value=1, max_value=500, default=50, help_text="Timeline items."
-    )
+    limit = QueryIntegerField(min_value=1, max_value=500, default=50, help_text="Timeline items.")
 
 
 class DashboardQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(
+    days = QueryIntegerField(
         min_value=1, max_value=366, default=30, help_text="The period, in days back from now."
     )
 
@@ -303,7 +324,7 @@ class CampaignReportViewSet(viewsets.ViewSet):
         tags=TAGS,
     )
     def activity(self, request, pk=None):
-        query = ActivityQuerySerializer(data=request.query_params)
+        query = ActivityQuerySerializer(data=query_values(request))
         query.is_valid(raise_exception=True)
         series = selectors.campaign_activity(
             self._campaign(pk), bucket=query.validated_data["bucket"]
@@ -348,7 +369,7 @@ class ContactActivityViewSet(viewsets.ViewSet):
         tags=TAGS,
     )
     def activity(self, request, pk=None):
-        query = ContactActivityQuerySerializer(data=request.query_params)
+        query = ContactActivityQuerySerializer(data=query_values(request))
         query.is_valid(raise_exception=True)
         contact = get_for_account_or_404(Contact, request.account, pk=pk)
         activity = selectors.contact_activity(contact, limit=query.validated_data["limit"])
@@ -368,7 +389,7 @@ class DashboardViewSet(viewsets.ViewSet):
         tags=TAGS,
     )
     def dashboard(self, request):
-        query = DashboardQuerySerializer(data=request.query_params)
+        query = DashboardQuerySerializer(data=query_values(request))
         query.is_valid(raise_exception=True)
         dashboard = selectors.account_dashboard(request.account, days=query.validated_data["days"])
         return Response(DashboardSerializer(dashboard).data)

@@ -301,3 +301,41 @@ def test_the_dashboard_days_bounds_are_in_the_schema(api_client, schema):
     _invalid(api_client.get("/api/v1/stats/dashboard/?days=0"), "days")
     _invalid(api_client.get("/api/v1/stats/dashboard/?days=367"), "days")
     assert api_client.get("/api/v1/stats/dashboard/?days=1").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["days=", "days=1.0", "days=%201", "days=1&days=2"])
+def test_a_dashboard_days_that_is_not_one_whole_number_is_a_400(api_client, query):
+    _invalid(api_client.get(f"/api/v1/stats/dashboard/?{query}"), "days")
+
+
+def test_an_empty_or_unknown_activity_bucket_is_a_400(api_client, account):
+    campaign = EmailCampaignFactory(account=account)
+    url = f"{CAMPAIGNS}{campaign.pk}/report/activity/"
+
+    _invalid(api_client.get(f"{url}?bucket="), "bucket")
+    _invalid(api_client.get(f"{url}?bucket=week"), "bucket")
+    assert api_client.get(f"{url}?bucket=day").status_code == 200
+
+
+def test_only_the_five_utm_keys_are_in_the_schema_and_taken(api_client, schema):
+    properties = _component(schema, "/api/v1/campaigns/email/", "post")["properties"]
+    utm = _resolve(schema, properties["utm_parameters"])
+
+    assert utm["additionalProperties"] is False
+    assert set(utm["properties"]) == {
+        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"
+    }  # fmt: skip
+    response = api_client.post(
+        CAMPAIGNS, {"name": "x", "subject": "x", "utm_parameters": {"x-other": "1"}}, format="json"
+    )
+    _invalid(response, "utm_parameters")
+
+
+def test_scheduling_a_draft_that_is_not_ready_is_a_409_naming_what_is_missing(api_client, account):
+    campaign = EmailCampaignFactory(account=account, sender=None)
+
+    response = api_client.post(f"{CAMPAIGNS}{campaign.pk}/schedule/", {"at": None}, format="json")
+
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "not_ready"
+    assert {"sender", "lists"} <= set(response.json()["fields"])
