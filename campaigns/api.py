@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 
+from accounts.api_conventions import INT64
 from accounts.api_fields import (
     StrictBooleanField,
     StrictCharField,
@@ -184,12 +185,19 @@ class StrictManyRelatedField(serializers.ManyRelatedField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": INT64})
 class AccountObjects(StrictPrimaryKeyRelatedField):
-    """Ids of the caller's own lists, segments or senders: another account's id is invalid."""
+    """Ids of the caller's own lists, segments or senders: another account's id is invalid.
+    Ids are positive 64-bit integers (the database's range), as the schema says."""
 
     def __init__(self, model, **kwargs):
         self.model = model
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool) and not 1 <= data <= INT64:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
 
     @classmethod
     def many_init(cls, *args, **kwargs):

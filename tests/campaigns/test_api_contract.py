@@ -339,3 +339,14 @@ def test_scheduling_a_draft_that_is_not_ready_is_a_409_naming_what_is_missing(ap
     assert response.status_code == 409, response.content
     assert response.json()["code"] == "not_ready"
     assert {"sender", "lists"} <= set(response.json()["fields"])
+
+
+@pytest.mark.parametrize("item", [0, -1, 2**63])
+def test_list_ids_out_of_the_schema_range_are_a_400(api_client, item, schema):
+    response = api_client.post(
+        CAMPAIGNS, {"name": "x", "subject": "x", "excluded_segments": [item]}, format="json"
+    )
+
+    _invalid(response, "excluded_segments")
+    items = _component(schema, "/api/v1/campaigns/email/", "post")["properties"]["lists"]["items"]
+    assert (items["minimum"], items["maximum"]) == (1, 2**63 - 1)
