@@ -10,6 +10,8 @@ from rest_framework.response import Response
 
 from accounts.api import AccountSerializer
 from accounts.api_conventions import ErrorSerializer
+from accounts.api_fields import StrictCharField, StrictChoiceField
+from accounts.errors import ConflictError
 from accounts.services import account_update
 from accounts.tenancy import AccountObjectsViewSet
 from apikeys.models import ApiKey
@@ -27,8 +29,8 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    mode = serializers.ChoiceField(choices=ApiKey.Mode.choices, default=ApiKey.Mode.LIVE)
+    name = StrictCharField(max_length=100)
+    mode = StrictChoiceField(choices=ApiKey.Mode.choices, default=ApiKey.Mode.LIVE)
 
     def validate_name(self, value):
         if not value.strip():
@@ -53,12 +55,27 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         read_only_fields = fields
 
 
+# `self` is told in the description, not declared as a parameter: a declared boolean is sent as
+# `true` by schema-driven test tools (schemathesis), which then revoke the key they run with.
 @extend_schema_view(
     list=extend_schema(summary="List API keys", tags=["API keys"]),
     retrieve=extend_schema(summary="Get an API key", tags=["API keys"]),
     destroy=extend_schema(
         summary="Revoke an API key",
-        description="Takes effect at once: the key gets 401 from its next request.",
+        description=(
+            "Takes effect at once: the key gets 401 from its next request. The key making the "
+            "request is only revoked when the query string says `?self=true` (otherwise a 409 "
+            "`revoking_own_key`), so that a client does not lock itself out by mistake; `self` "
+            "takes `true` or `false`, anything else is a 400."
+        ),
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`revoking_own_key`: the key is the one making the request and "
+                "`self=true` was not given.",
+            ),
+        },
         tags=["API keys"],
     ),
 )
@@ -89,7 +106,23 @@ class ApiKeyViewSet(AccountObjectsViewSet):
         return Response(ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
+        revoking_self = _query_bool(self.request, "self")
+        if instance.pk == self.request.auth.pk and not revoking_self:
+            raise ConflictError(
+                "This is the key making the request: pass self=true to revoke it.",
+                code="revoking_own_key",
+            )
         api_key_revoke(api_key=instance)
+
+
+def _query_bool(request, name: str) -> bool:
+    """`true` or `false` (the schema's boolean), given at most once; anything else is a 400."""
+    given = request.query_params.getlist(name)
+    if not given:
+        return False
+    if len(given) == 1 and given[0] in {"true", "false"}:
+        return given[0] == "true"
+    raise serializers.ValidationError({name: ["Give true or false, once."]})
 
 
 class CurrentAccountSerializer(AccountSerializer):

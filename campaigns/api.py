@@ -1,28 +1,48 @@
 """REST API of email campaigns: sender addresses, templates, campaigns and their lifecycle."""
 
+import inspect
+
+from django.core.validators import RegexValidator
 from django.db.models import Count
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 
+from accounts.api_conventions import INT64
+from accounts.api_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictEmailField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
 from accounts.tenancy import AccountObjectsViewSet
 from campaigns import pipeline, services
-from campaigns.dkim import dkim_key_create
-from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, gallery_template, template_source
-from campaigns.links import clean_utm
+from campaigns.dkim import (
+    DOMAIN_MAX_LENGTH,
+    DOMAIN_PATTERN,
+    SELECTOR_PATTERN,
+    dkim_key_create,
+)
+from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, template_source
+from campaigns.links import UTM_KEYS, clean_utm
 from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
 from contacts.models import ContactList, Segment
 
 
-class SenderAddressSerializer(serializers.ModelSerializer):
-    is_verified = serializers.BooleanField(read_only=True)
+class SenderAddressSerializer(StrictModelSerializer):
+    is_verified = StrictBooleanField(read_only=True)
 
     class Meta:
         model = SenderAddress
@@ -63,11 +83,66 @@ class GalleryTemplateSerializer(serializers.Serializer):
     description = serializers.CharField()
 
 
-class EmailTemplateSerializer(serializers.ModelSerializer):
+MJML_PATTERN = r"^\s*<mjml"
+
+
+class TemplateSourceField(StrictCharField):
+    """The template's code: HTML, or for `kind` mjml an MJML document (starting with `<mjml`,
+    compiled at save: a source that does not compile is a 400). Merge tags are checked as in
+    campaigns: an unknown or unclosed tag is a 400."""
+
+
+class EmailTemplateSerializer(StrictModelSerializer):
+    source = TemplateSourceField()
+
     class Meta:
         model = EmailTemplate
         fields = ["id", "name", "kind", "source", "html", "created_at", "updated_at"]
         read_only_fields = ["id", "html", "created_at", "updated_at"]
+
+
+# The request of POST /templates/, written out because its rule on `source` depends on `kind`
+# (which a serializer field cannot say): an MJML source starts with `<mjml`.
+TEMPLATE_REQUEST_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "kind": {
+            "type": "string",
+            "enum": EmailTemplate.Kind.values,
+            "default": EmailTemplate.Kind.HTML,
+        },
+        "source": {
+            "type": "string",
+            "minLength": 1,
+            "description": inspect.cleandoc(TemplateSourceField.__doc__),
+        },
+    },
+    "required": ["name", "source"],
+    "anyOf": [
+        # Patterns, not one-value enums: the schema's enum post-processing would merge those
+        # into the full enum and lose the condition.
+        {"properties": {"kind": {"type": "string", "pattern": f"^{EmailTemplate.Kind.HTML}$"}}},
+        {
+            "properties": {
+                "kind": {"type": "string", "pattern": f"^{EmailTemplate.Kind.MJML}$"},
+                "source": {"type": "string", "pattern": MJML_PATTERN},
+            },
+            "required": ["kind"],
+        },
+    ],
+}
+
+
+class EmailTemplateCreateSerializer(EmailTemplateSerializer):
+    """The body of POST /templates/; its schema is TEMPLATE_REQUEST_SCHEMA."""
+
+
+class _TemplateRequestSchema(OpenApiSerializerExtension):
+    target_class = EmailTemplateCreateSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return TEMPLATE_REQUEST_SCHEMA
 
 
 @extend_schema_view(
@@ -79,9 +154,14 @@ class EmailTemplateViewSet(AccountObjectsViewSet):
     queryset = EmailTemplate.objects.all()
     serializer_class = EmailTemplateSerializer
 
-    @extend_schema(summary="Save a template (MJML is compiled, HTML kept)", tags=["Templates"])
+    @extend_schema(
+        summary="Save a template (MJML is compiled, HTML kept)",
+        request=EmailTemplateCreateSerializer,
+        responses={201: EmailTemplateSerializer},
+        tags=["Templates"],
+    )
     def create(self, request):
-        serializer = EmailTemplateSerializer(data=request.data)
+        serializer = EmailTemplateCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         template = services.template_save(account=request.account, **serializer.validated_data)
         return Response(EmailTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
@@ -96,15 +176,53 @@ class EmailTemplateViewSet(AccountObjectsViewSet):
         return Response(GalleryTemplateSerializer(gallery(), many=True).data)
 
 
-class AccountObjects(serializers.PrimaryKeyRelatedField):
-    """Ids of the caller's own lists, segments or senders: another account's id is invalid."""
+class StrictManyRelatedField(serializers.ManyRelatedField):
+    """A JSON array of ids, nothing else: DRF's takes any iterable, so `{}` passed as none."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": INT64})
+class AccountObjects(StrictPrimaryKeyRelatedField):
+    """Ids of the caller's own lists, segments or senders: another account's id is invalid.
+    Ids are positive 64-bit integers (the database's range), as the schema says."""
 
     def __init__(self, model, **kwargs):
         self.model = model
         super().__init__(**kwargs)
 
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool) and not 1 <= data <= INT64:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return StrictManyRelatedField(**list_kwargs)
+
     def get_queryset(self):
         return self.model.objects.filter(account=self.context["request"].account)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            key: {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000]*$"}
+            for key in UTM_KEYS
+        },
+        "additionalProperties": False,
+    }
+)
+class UtmField(serializers.DictField):
+    """The five standard UTM keys (campaigns.links.clean_utm refuses any other)."""
 
 
 class _CampaignListSerializer(serializers.ListSerializer):
@@ -125,20 +243,21 @@ class _CampaignListSerializer(serializers.ListSerializer):
         return super().to_representation(campaigns)
 
 
-class EmailCampaignSerializer(serializers.ModelSerializer):
+class EmailCampaignSerializer(StrictModelSerializer):
     sender = AccountObjects(SenderAddress, allow_null=True, required=False)
     lists = AccountObjects(ContactList, many=True, required=False)
     segments = AccountObjects(Segment, many=True, required=False)
     excluded_lists = AccountObjects(ContactList, many=True, required=False)
     excluded_segments = AccountObjects(Segment, many=True, required=False)
-    gallery_template = serializers.CharField(
+    gallery_template = StrictChoiceField(
+        choices=sorted(template.slug for template in gallery()),
         write_only=True,
         required=False,
         help_text="Start the content from a gallery template (slug); replaces `html`.",
     )
     stats = serializers.SerializerMethodField()
-    utm_parameters = serializers.DictField(
-        child=serializers.CharField(max_length=200, allow_blank=True),
+    utm_parameters = UtmField(
+        child=StrictCharField(max_length=200, allow_blank=True),
         required=False,
         help_text="Added to every web link: utm_source, utm_medium, utm_campaign, utm_term, "
         "utm_content (a parameter already in a link wins).",
@@ -175,13 +294,6 @@ class EmailCampaignSerializer(serializers.ModelSerializer):
         except ValueError as error:
             raise serializers.ValidationError(str(error)) from error
 
-    def validate_gallery_template(self, slug):
-        try:
-            gallery_template(slug)
-        except KeyError as error:
-            raise serializers.ValidationError("Unknown gallery template.") from error
-        return slug
-
 
 def _campaign_data(validated: dict) -> dict:
     data = dict(validated)
@@ -201,7 +313,7 @@ class ScheduleSerializer(serializers.Serializer):
 
 class SendTestSerializer(serializers.Serializer):
     recipients = serializers.ListField(
-        child=serializers.EmailField(), min_length=1, max_length=services.MAX_TEST_RECIPIENTS
+        child=StrictEmailField(), min_length=1, max_length=services.MAX_TEST_RECIPIENTS
     )
 
 
@@ -213,8 +325,27 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _query_choice(request, name: str, choices: list[str]) -> str | None:
+    """The value of filter `name`, one of `choices` given once, or a 400 naming it (an unknown
+    value was ignored, so a typo listed everything)."""
+    given = request.query_params.getlist(name)
+    if not given or given == [""]:
+        return None
+    if len(given) == 1 and given[0] in choices:
+        return given[0]
+    raise serializers.ValidationError({name: [f"Give one of: {', '.join(choices)}."]})
+
+
 @extend_schema_view(
-    list=extend_schema(summary="List email campaigns", tags=["Email campaigns"]),
+    list=extend_schema(
+        summary="List email campaigns",
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=EmailCampaign.Status.values, description="Only these."
+            )
+        ],
+        tags=["Email campaigns"],
+    ),
     retrieve=extend_schema(summary="Get a campaign and its progress", tags=["Email campaigns"]),
     destroy=extend_schema(summary="Delete a draft campaign", tags=["Email campaigns"]),
 )
@@ -224,6 +355,14 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
         "lists", "segments", "excluded_lists", "excluded_segments"
     )
     serializer_class = EmailCampaignSerializer
+
+    def get_queryset(self):
+        campaigns = super().get_queryset()
+        if self.action == "list":
+            wanted = _query_choice(self.request, "status", EmailCampaign.Status.values)
+            if wanted:
+                campaigns = campaigns.filter(status=wanted)
+        return campaigns
 
     @extend_schema(
         summary="Create a campaign",
@@ -235,7 +374,7 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
                     "name": "Soldes d'hiver",
                     "subject": '{{ first_name | default:"Bonjour" }}, les soldes commencent',
                     "gallery_template": "commerce-promotion",
-                    "lists": [1],
+                    "lists": [],
                 },
             )
         ],
@@ -351,14 +490,33 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
     @action(detail=True, methods=["get"])
     def recipients(self, request, pk=None):
         messages = Message.objects.filter(campaign=self.get_object())
-        wanted = request.query_params.get("status")
+        wanted = _query_choice(request, "status", Message.Status.values)
         if wanted:
             messages = messages.filter(status=wanted)
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
 
-class DkimKeySerializer(serializers.ModelSerializer):
+@extend_schema_field({"type": "string", "pattern": DOMAIN_PATTERN, "maxLength": DOMAIN_MAX_LENGTH})
+class DomainField(StrictCharField):
+    """A host name: the schema's pattern is its ASCII form; a Unicode one is also taken (IDNA),
+    checked by the service (campaigns.dkim.check_domain)."""
+
+
+class DkimKeySerializer(StrictModelSerializer):
+    # Spaces around a name are refused, not trimmed: the schema's pattern says no spaces.
+    domain = DomainField(
+        max_length=DOMAIN_MAX_LENGTH,
+        trim_whitespace=False,
+        help_text="The sending domain, e.g. `shop.example` (a Unicode name is encoded with IDNA).",
+    )
+    selector = StrictCharField(
+        max_length=63,
+        trim_whitespace=False,
+        required=False,
+        validators=[RegexValidator(SELECTOR_PATTERN, "Give a DNS label.")],
+        help_text="A DNS label: letters, digits and hyphens, not at either end.",
+    )
     dns_name = serializers.CharField(read_only=True, help_text="TXT record name to publish")
     dns_value = serializers.CharField(read_only=True, help_text="TXT record value to publish")
 

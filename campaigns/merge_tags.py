@@ -27,6 +27,9 @@ TAG = re.compile(
 )
 # Anything that looks like a tag, to report malformed ones instead of sending them verbatim.
 TAG_LIKE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# An opening left after every tag-like piece is taken out was never closed: sent as written.
+OPENING = re.compile(r"\{\{|\{%")
+UNCLOSED_EXCERPT = 30
 SALUTATION_LABELS = {"mr": "M.", "mrs": "Mme"}
 
 
@@ -53,7 +56,20 @@ def validate(text: str, custom_keys: set[str]) -> list[TagError]:
         )
         if not known:
             errors.append(TagError(piece, _("unknown merge tag: %(name)s") % {"name": name}))
+    errors.extend(_unclosed(text or ""))
     return errors
+
+
+def _unclosed(text: str) -> list[TagError]:
+    """Openings `{{` / `{%` with no closing: named by their text and position (1-based)."""
+    blanked = TAG_LIKE.sub(lambda match: " " * len(match.group(0)), text)
+    return [
+        TagError(
+            text[match.start() : match.start() + UNCLOSED_EXCERPT],
+            _("unclosed merge tag at character %(position)d") % {"position": match.start() + 1},
+        )
+        for match in OPENING.finditer(blanked)
+    ]
 
 
 def contact_values(contact, account) -> dict[str, str]:

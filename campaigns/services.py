@@ -23,17 +23,23 @@ class CampaignError(ServiceError):
     pass
 
 
+class SenderExists(ConflictError):
+    """The account already has this sender address (409, field `email`)."""
+
+    code = "sender_exists"
+
+
 class CampaignStateError(ConflictError):
     """The change is valid but the current state of the campaign or sender forbids it (409).
 
-    Only the API shows these messages (in English, as API errors are by default), so they are
+    Messages given as a plain text are only shown by the API (in English, as API errors are by default), so they are
     not in the translation catalog."""
 
 
 def sender_create(*, account: Account, email: str, name: str) -> SenderAddress:
     email = email.strip().lower()
     if SenderAddress.objects.filter(account=account, email=email).exists():
-        raise CampaignError({"email": _("This sender address already exists.")})
+        raise SenderExists({"email": _("This sender address already exists.")})
     sender = SenderAddress.objects.create(account=account, email=email, name=name.strip())
     token = signing.dumps({"s": sender.pk, "e": email}, salt=SENDER_SALT)
     link = settings.PUBLIC_BASE_URL + reverse("campaigns:sender_verify", args=[token])
@@ -77,14 +83,21 @@ SIMPLE_FIELDS = {
 }  # fmt: skip
 
 
-def _check_content(account: Account, data: dict) -> dict[str, str]:
+def _check_merge_tags(account: Account, texts: dict[str, str]) -> dict[str, str]:
+    """The merge-tag problems of each text, by field name: campaigns and templates alike."""
     custom_keys = set(ContactField.objects.filter(account=account).values_list("key", flat=True))
     errors = {}
-    for name in ("subject", "preheader", "html", "text"):
-        problems = merge_tags.validate(data.get(name) or "", custom_keys)
+    for name, text in texts.items():
+        problems = merge_tags.validate(text or "", custom_keys)
         if problems:
             errors[name] = "; ".join(f"{p.tag}: {p.message}" for p in problems[:5])
     return errors
+
+
+def _check_content(account: Account, data: dict) -> dict[str, str]:
+    return _check_merge_tags(
+        account, {name: data.get(name) for name in ("subject", "preheader", "html", "text")}
+    )
 
 
 def _apply(campaign: EmailCampaign, data: dict) -> None:
@@ -119,7 +132,10 @@ def campaign_create(*, account: Account, data: dict) -> EmailCampaign:
 @transaction.atomic
 def campaign_update(*, campaign: EmailCampaign, data: dict) -> EmailCampaign:
     if not campaign.is_editable:
-        raise CampaignError({"status": _("A campaign cannot be changed once sending started.")})
+        raise CampaignStateError(
+            {"status": _("A campaign cannot be changed once sending started.")},
+            code="not_editable",
+        )
     _apply(campaign, data)
     return campaign
 
@@ -130,6 +146,13 @@ def campaign_delete(*, campaign: EmailCampaign) -> None:
             "Only a draft can be deleted; cancel it instead.", code="not_draft"
         )
     campaign.delete()
+
+
+class CampaignNotReady(CampaignStateError, CampaignError):
+    """The draft lacks what sending needs (a verified sender, content, an audience): a state
+    of the campaign to complete first, so a 409 naming the fields to fill in."""
+
+    code = "not_ready"
 
 
 def _ready_to_send(campaign: EmailCampaign) -> None:
@@ -145,7 +168,7 @@ def _ready_to_send(campaign: EmailCampaign) -> None:
     if not (campaign.lists.exists() or campaign.segments.exists()):
         errors["lists"] = _("Choose at least one list or segment.")
     if errors:
-        raise CampaignError(errors)
+        raise CampaignNotReady(errors)
 
 
 @transaction.atomic
@@ -154,7 +177,9 @@ def campaign_schedule(*, campaign: EmailCampaign, at, sandbox: bool = False) -> 
     from campaigns.pipeline import campaign_start
 
     if campaign.status not in {EmailCampaign.Status.DRAFT, EmailCampaign.Status.SCHEDULED}:
-        raise CampaignError({"status": _("This campaign has already been sent.")})
+        raise CampaignStateError(
+            {"status": _("This campaign has already been sent.")}, code="already_sent"
+        )
     _ready_to_send(campaign)
     campaign.sandbox = sandbox
     if at is not None and at > timezone.now():
@@ -211,6 +236,9 @@ def template_save(
 ) -> EmailTemplate:
     from campaigns.gallery import MjmlError, render_mjml
 
+    errors = _check_merge_tags(account, {"source": source})
+    if errors:
+        raise CampaignError(errors)
     try:
         html = render_mjml(source) if kind == EmailTemplate.Kind.MJML else source
     except MjmlError as error:

@@ -1,11 +1,12 @@
 """REST API of email statistics: a campaign's report (figures, links, activity, clients, CSV),
 a contact's activity and the account dashboard. Reads only, through stats.selectors."""
 
+import re
+
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
 )
@@ -196,16 +197,39 @@ class DashboardSerializer(serializers.Serializer):
     recent = RecentCampaignSerializer(many=True, help_text="The latest campaigns started.")
 
 
+class QueryIntegerField(serializers.IntegerField):
+    """A whole number written as one in the URL: `1.0`, ` 1` or `` are refused (DRF's own takes
+    them), as the schema's `integer` says."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(r"-?[0-9]{1,10}", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def query_values(request) -> dict[str, str]:
+    """The query string as one value per name, for a query serializer: a name given twice is a
+    400, and an empty value is a value (DRF reads an empty form value as "not given")."""
+    repeated = [name for name, values in request.query_params.lists() if len(values) > 1]
+    if repeated:
+        raise serializers.ValidationError(
+            {name: ["Give this parameter once."] for name in repeated}
+        )
+    return request.query_params.dict()
+
+
 class ActivityQuerySerializer(serializers.Serializer):
     bucket = serializers.ChoiceField(choices=["auto", "hour", "day"], default="auto")
 
 
 class ContactActivityQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
+    limit = QueryIntegerField(min_value=1, max_value=500, default=50, help_text="Timeline items.")
 
 
 class DashboardQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=366, default=30)
+    days = QueryIntegerField(
+        min_value=1, max_value=366, default=30, help_text="The period, in days back from now."
+    )
 
 
 REPORT_EXAMPLE = OpenApiExample(
@@ -295,12 +319,12 @@ class CampaignReportViewSet(viewsets.ViewSet):
             "`auto` uses hours when the activity spans up to three days; hours are kept for "
             "spans up to 31 days."
         ),
-        parameters=[OpenApiParameter("bucket", str, enum=["auto", "hour", "day"], default="auto")],
+        parameters=[ActivityQuerySerializer],
         responses=ActivitySerializer,
         tags=TAGS,
     )
     def activity(self, request, pk=None):
-        query = ActivityQuerySerializer(data=request.query_params)
+        query = ActivityQuerySerializer(data=query_values(request))
         query.is_valid(raise_exception=True)
         series = selectors.campaign_activity(
             self._campaign(pk), bucket=query.validated_data["bucket"]
@@ -340,14 +364,12 @@ class ContactActivityViewSet(viewsets.ViewSet):
             "clicks, bounces, complaints, unsubscribes; machine events flagged). Another "
             "account's contact is a 404."
         ),
-        parameters=[
-            OpenApiParameter("limit", int, description="Timeline items (1-500)", default=50)
-        ],
+        parameters=[ContactActivityQuerySerializer],
         responses=ContactActivitySerializer,
         tags=TAGS,
     )
     def activity(self, request, pk=None):
-        query = ContactActivityQuerySerializer(data=request.query_params)
+        query = ContactActivityQuerySerializer(data=query_values(request))
         query.is_valid(raise_exception=True)
         contact = get_for_account_or_404(Contact, request.account, pk=pk)
         activity = selectors.contact_activity(contact, limit=query.validated_data["limit"])
@@ -361,12 +383,13 @@ class DashboardViewSet(viewsets.ViewSet):
             "Email campaigns started in the last `days` days (default 30) and their totals, "
             "the contact base, and the latest campaigns with their rates."
         ),
-        parameters=[OpenApiParameter("days", int, default=30, description="1-366")],
+        # The query serializer itself, so the schema states its bounds (minimum 1, maximum 366).
+        parameters=[DashboardQuerySerializer],
         responses=DashboardSerializer,
         tags=TAGS,
     )
     def dashboard(self, request):
-        query = DashboardQuerySerializer(data=request.query_params)
+        query = DashboardQuerySerializer(data=query_values(request))
         query.is_valid(raise_exception=True)
         dashboard = selectors.account_dashboard(request.account, days=query.validated_data["days"])
         return Response(DashboardSerializer(dashboard).data)

@@ -196,3 +196,33 @@ def test_list_endpoint_query_count_does_not_grow(
     with django_assert_max_num_queries(4):
         response = api_client.get(URL)
     assert len(response.json()["results"]) == 5
+
+
+def test_the_key_making_the_request_is_revoked_only_with_self_true(api_client, api_key):
+    own, plaintext = api_key
+    url = f"{URL}{own.pk}/"
+    # when: a plain DELETE of its own key
+    refused = api_client.delete(url)
+    # then: a 409 that says how, and the key still works
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "revoking_own_key"
+    assert "self=true" in refused.json()["message"]
+    assert bearer(plaintext).get("/api/v1/account/").status_code == 200
+    # a malformed flag is a 400, not a revocation
+    assert api_client.delete(f"{url}?self=yes").status_code == 400
+    assert api_client.delete(f"{url}?self=false").status_code == 409
+    # when: asked explicitly
+    assert api_client.delete(f"{url}?self=true").status_code == 204
+    assert bearer(plaintext).get("/api/v1/account/").status_code == 401
+
+
+def test_the_self_parameter_and_the_409_are_documented():
+    import yaml
+
+    out = io.StringIO()
+    call_command("spectacular", stdout=out)
+    operation = yaml.safe_load(out.getvalue())["paths"]["/api/v1/api-keys/{id}/"]["delete"]
+    # told in the text, not declared: a declared boolean would be sent as `true` by schemathesis
+    assert "?self=true" in operation["description"]
+    assert all(p["name"] != "self" for p in operation.get("parameters", []))
+    assert "revoking_own_key" in operation["responses"]["409"]["description"]

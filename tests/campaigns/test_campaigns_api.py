@@ -79,12 +79,12 @@ def test_sender_address_is_verified_by_email(api_client, client, mailoutbox):
     assert SenderAddress.objects.get(email="news@shop.fr").is_verified
 
 
-def test_a_second_sender_with_the_same_address_is_a_400(api_client, sender):
+def test_a_second_sender_with_the_same_address_is_a_409(api_client, sender):
     # when
     response = api_client.post("/api/v1/senders/", {"email": sender.email, "name": "Again"})
     # then
-    assert response.status_code == 400
-    assert response.json()["code"] == "invalid"
+    assert response.status_code == 409
+    assert response.json()["code"] == "sender_exists"
     assert response.json()["fields"] == {"email": ["This sender address already exists."]}
 
 
@@ -134,15 +134,15 @@ def test_sending_now_queues_one_message_per_recipient(api_client, campaign_id):
 def test_content_is_frozen_once_sending_started(api_client, running_campaign_id):
     # when
     edit = api_client.patch(f"{CAMPAIGNS}{running_campaign_id}/", {"subject": "x"})
-    # then
-    assert edit.status_code == 400
-    assert edit.json()["code"] == "invalid"
+    # then: a state conflict (409), as the schema documents
+    assert edit.status_code == 409
+    assert edit.json()["code"] == "not_editable"
     assert set(edit.json()["fields"]) == {"status"}
 
 
 def test_a_sent_campaign_cannot_be_scheduled_again(api_client, running_campaign_id):
     again = api_client.post(f"{CAMPAIGNS}{running_campaign_id}/schedule/", {})
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert set(again.json()["fields"]) == {"status"}
 
 
