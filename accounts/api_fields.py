@@ -7,7 +7,7 @@ about (a 400 naming the field) rather than data stored under another type. Every
 serializer of the API uses these (`StrictModelSerializer` maps model fields to them).
 """
 
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 
 def _strict(field_class, accepted: tuple[type, ...], kind: str):
@@ -32,9 +32,25 @@ StrictSlugField = _strict(serializers.SlugField, (str,), "a slug (a JSON string)
 StrictChoiceField = _strict(serializers.ChoiceField, (str,), "one of the choices (a JSON string)")
 StrictIntegerField = _strict(serializers.IntegerField, (int,), "a whole number")
 StrictBooleanField = _strict(serializers.BooleanField, (bool,), "true or false")
-StrictPrimaryKeyRelatedField = _strict(
-    serializers.PrimaryKeyRelatedField, (int,), "an id (a whole number)"
-)
+
+
+class StrictPrimaryKeyRelatedField(
+    _strict(serializers.PrimaryKeyRelatedField, (int,), "an id (a whole number)")
+):
+    """An id (a JSON integer) of one of the account's objects. An id that names none is a 404,
+    as the same id in a URL would be (and as Stripe answers `resource_missing`): the request is
+    well formed, the object is not there — for this account, which also hides other accounts'."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if error.get_codes() != ["does_not_exist"]:
+                raise
+            name = self.field_name or getattr(self.parent, "field_name", "")
+            raise exceptions.NotFound(
+                f"{name}: no object with id {data} in this account."
+            ) from None
 
 
 class StrictModelSerializer(serializers.ModelSerializer):

@@ -264,8 +264,10 @@ def test_campaigns_of_another_account_cannot_be_driven(stranger, account, action
 
 
 def test_a_campaign_cannot_target_another_accounts_list(stranger, audience):
+    # Another account's object is a 404, in a body as in a URL (DESIGN §3).
     response = stranger.post(CAMPAIGNS, {"name": "x", "subject": "s", "lists": [audience.pk]})
-    assert response.status_code == 400 and "lists" in response.json()["fields"]
+    assert response.status_code == 404
+    assert response.json()["message"] == f"lists: no object with id {audience.pk} in this account."
 
 
 def test_a_dkim_key_publishes_its_dns_record_and_never_its_private_part(api_client):
