@@ -201,6 +201,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The login form posts the address as "username" (Django's AuthenticationForm); axes would
+# otherwise look for USERNAME_FIELD ("email") and count every failure under no name.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
