@@ -1,4 +1,4 @@
-from accounts.selectors import memberships_of
+from accounts.selectors import account_may_send, memberships_of
 
 
 def current_account(request):
@@ -9,4 +9,6 @@ def current_account(request):
         "current_account": account,
         "current_membership": request.membership,
         "user_memberships": memberships_of(request.user),
+        # The banner asking to confirm the address, until the account may send.
+        "email_unverified": not account_may_send(account),
     }

@@ -93,6 +93,9 @@ class Account(models.Model):
         blank=True,
         help_text=_("Shown in the footer of every marketing email, as the law requires."),
     )
+    # Set when the owner followed the link mailed at signup, or when an operator created the
+    # account (createaccount, demo): until then the account may not send (accounts.services).
+    email_verified_at = models.DateTimeField(_("email verified at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

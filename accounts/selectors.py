@@ -21,3 +21,8 @@ def membership_for(user: User, account_id: int | None) -> Membership | None:
 
 def account_by_number(number: str) -> Account | None:
     return Account.objects.filter(number=number).first()
+
+
+def account_may_send(account: Account) -> bool:
+    """An account sends once its owner proved their address (accounts.services)."""
+    return account.email_verified_at is not None

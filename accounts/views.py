@@ -1,5 +1,6 @@
 from functools import wraps
 
+from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from accounts.errors import ServiceError
 from accounts.forms import AccountSettingsForm, SignupForm, add_service_error
 from accounts.middleware import SESSION_ACCOUNT_KEY
 from accounts.selectors import membership_for
+from accounts.throttle import signup_attempt_allowed, verification_resend_allowed
 
 
 def account_required(view):
@@ -45,6 +47,12 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("accounts:dashboard")
     form = SignupForm(request.POST or None)
+    if request.method == "POST" and not signup_attempt_allowed(
+        ip_address=get_client_ip_address(request) or "", email=request.POST.get("email", "")
+    ):
+        form.full_clean()
+        form.add_error(None, _("Too many sign-up attempts: try again in an hour."))
+        return render(request, "accounts/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             account, user = services.account_create_with_owner(
@@ -56,14 +64,45 @@ def signup(request):
         except ServiceError as error:
             add_service_error(form, error)
         else:
+            services.email_verification_send(user=user, account=account)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[SESSION_ACCOUNT_KEY] = account.pk
             messages.success(
                 request,
-                _("Welcome! Your account number is %(number)s.") % {"number": account.number},
+                _(
+                    "Welcome! Your account number is %(number)s. We emailed you a link to "
+                    "confirm your address."
+                )
+                % {"number": account.number},
             )
             return redirect("accounts:dashboard")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def verify_email(request, token):
+    """The link mailed at signup: proves the address, which lets the account send."""
+    try:
+        services.email_verify(token=token)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your email address is confirmed: you can send campaigns."))
+    return redirect("accounts:dashboard" if request.user.is_authenticated else "accounts:login")
+
+
+@account_required
+@require_POST
+def resend_verification(request):
+    if request.account.email_verified_at is not None:
+        messages.info(request, _("Your email address is already confirmed."))
+    elif not verification_resend_allowed(user_id=request.user.pk):
+        messages.error(request, _("Too many links asked for: try again in an hour."))
+    else:
+        services.email_verification_send(user=request.user, account=request.account)
+        messages.success(
+            request, _("A new link was sent to %(email)s.") % {"email": request.user.email}
+        )
+    return redirect("accounts:dashboard")
 
 
 @account_required

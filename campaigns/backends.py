@@ -1,12 +1,15 @@
-"""Django email backend that DKIM-signs the bytes it sends."""
+"""Django email backends: SMTP that DKIM-signs the bytes it sends; the local outbox."""
 
 import smtplib
 
 from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend
 from django.core.mail.message import sanitize_address
 
+from accounts.mail import account_of
 from campaigns.dkim import sign
+from campaigns.models import OutboxMessage
 
 
 class DkimSigningSmtpBackend(EmailBackend):
@@ -34,3 +37,34 @@ class DkimSigningSmtpBackend(EmailBackend):
                 raise
             return False
         return True
+
+
+class OutboxBackend(BaseEmailBackend):
+    """The embedded default's backend: keeps each message in the local outbox, with the account
+    it was sent for (accounts.mail), instead of delivering it."""
+
+    def send_messages(self, email_messages):
+        kept = []
+        for email in email_messages:
+            if not email.recipients():
+                continue
+            if email.content_subtype == "html":
+                text, html = "", email.body
+            else:
+                alternatives = getattr(email, "alternatives", [])
+                text = email.body
+                html = next((body for body, mime in alternatives if mime == "text/html"), "")
+            kept.append(
+                OutboxMessage(
+                    account_id=account_of(email),
+                    channel=OutboxMessage.Channel.EMAIL,
+                    sender=email.from_email or "",
+                    recipients=", ".join(email.recipients()),
+                    subject=email.subject or "",
+                    text=text,
+                    html=html,
+                    raw=email.message().as_bytes().decode("utf-8", errors="replace"),
+                )
+            )
+        OutboxMessage.objects.bulk_create(kept)
+        return len(kept)

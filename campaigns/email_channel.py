@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
+from accounts.mail import tag_with_account
 from campaigns import merge_tags, rendering
 from campaigns.dkim import sign, signing_key_for
 from campaigns.engine.channel import (
@@ -115,6 +116,7 @@ class DjangoEmailDelivery:
             prepared.campaign, outgoing.message, outgoing.values, preheader=prepared.preheader
         )
         email.dkim_key = prepared.dkim_key  # signed by campaigns.backends when it speaks SMTP
+        tag_with_account(email, prepared.account.pk)  # the local outbox shows it to its account
 
         def transmit() -> str:
             self.connection.send_messages([email])

@@ -190,3 +190,36 @@ class SendingPolicy(models.Model):
 
     def __str__(self):
         return f"{self.account}: {self.messages_per_second}/s"
+
+
+class OutboxMessage(models.Model):
+    """A message the embedded default kept instead of delivering (campaigns.backends.
+    OutboxBackend), readable by its account only.
+
+    Channel-neutral on purpose: an SMS provider for the embedded default stores its messages
+    here with channel "sms", the phone number in `recipients` and the text in `text` (no
+    subject, no HTML), and the outbox page lists both. Mail about no account (a password reset)
+    has no account and no account sees it: it stays in the admin."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox_messages"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    sender = models.CharField(max_length=320, blank=True)
+    recipients = models.TextField(blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    raw = models.TextField(blank=True, help_text="The whole message as it would have left.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="outbox_by_account")]
+
+    def __str__(self):
+        return f"{self.channel} to {self.recipients}: {self.subject}"

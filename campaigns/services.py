@@ -2,14 +2,16 @@
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import get_connection, send_mail
+from django.core.mail import get_connection
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import ConflictError, ServiceError
+from accounts.mail import send_account_mail, tag_with_account
 from accounts.models import Account
+from accounts.services import ensure_account_may_send
 from campaigns import merge_tags, rendering
 from campaigns.dkim import signing_key_for
 from campaigns.models import EmailCampaign, EmailTemplate, Message, SenderAddress
@@ -44,14 +46,14 @@ def sender_create(*, account: Account, email: str, name: str) -> SenderAddress:
     token = signing.dumps({"s": sender.pk, "e": email}, salt=SENDER_SALT)
     link = settings.PUBLIC_BASE_URL + reverse("campaigns:sender_verify", args=[token])
     transaction.on_commit(
-        lambda: send_mail(
+        lambda: send_account_mail(
+            account_id=account.pk,
             subject=_("Confirm your sender address"),
             message=_(
                 "To send campaigns from %(email)s with Sendethic, confirm that this address is "
                 "yours by opening this link:\n\n%(link)s"
             )
             % {"email": email, "link": link},
-            from_email=None,
             recipient_list=[email],
         )
     )
@@ -180,6 +182,7 @@ def campaign_schedule(*, campaign: EmailCampaign, at, sandbox: bool = False) -> 
         raise CampaignStateError(
             {"status": _("This campaign has already been sent.")}, code="already_sent"
         )
+    ensure_account_may_send(campaign.account)
     _ready_to_send(campaign)
     campaign.sandbox = sandbox
     if at is not None and at > timezone.now():
@@ -201,6 +204,7 @@ def campaign_send_test(*, campaign: EmailCampaign, recipients: list[str]) -> int
         raise CampaignError({"recipients": _("Give between 1 and 10 addresses.")})
     if campaign.sandbox:
         return 0
+    ensure_account_may_send(campaign.account)
     prepared = rendering.prepare(campaign)
     sample = audience(campaign).first() or Contact(account=campaign.account, fields={})
     values = merge_tags.contact_values(sample, campaign.account)
@@ -214,7 +218,7 @@ def campaign_send_test(*, campaign: EmailCampaign, recipients: list[str]) -> int
         email = rendering.build_email(prepared, preview, values, preheader=campaign.preheader)
         email.subject = f"[TEST] {email.subject}"
         email.dkim_key = dkim_key
-        emails.append(email)
+        emails.append(tag_with_account(email, campaign.account_id))
     with get_connection() as connection:
         return connection.send_messages(emails) or 0
 

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/<slug:action>/", views.campaign_action_page, name="action"),
     path("senders/", views.senders_page, name="senders"),
     path("outbox/", views.outbox_page, name="outbox"),
+    path("outbox/<int:pk>/", views.outbox_page, name="outbox_message"),
 ]

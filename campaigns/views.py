@@ -3,8 +3,6 @@
 The unsubscribe page is served by stats (stats/unsubscribe_views.py), which records the opt-out;
 it keeps its URL and name (`campaigns:unsubscribe`, see sendethic/urls.py)."""
 
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Q
@@ -28,7 +26,14 @@ from campaigns.gallery import (
     render_mjml,
     template_source,
 )
-from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
+from campaigns.models import (
+    DkimKey,
+    EmailCampaign,
+    EmailTemplate,
+    Message,
+    OutboxMessage,
+    SenderAddress,
+)
 from contacts.models import Contact, ContactList, Segment
 
 
@@ -263,19 +268,16 @@ def senders_page(request):
     return render(request, "campaigns/senders.html", context)
 
 
+OUTBOX_BACKEND = "campaigns.backends.OutboxBackend"
+
+
 @account_required
-def outbox_page(request):
-    """The embedded default writes mail to files instead of delivering it: read them here."""
-    folder = getattr(settings, "EMAIL_FILE_PATH", None)
-    if settings.EMAIL_BACKEND != "django.core.mail.backends.filebased.EmailBackend" or not folder:
+def outbox_page(request, pk=None):
+    """The embedded default keeps mail instead of delivering it: each account reads its own
+    here (campaigns.backends.OutboxBackend stores the account with each message)."""
+    if settings.EMAIL_BACKEND != OUTBOX_BACKEND:
         return render(request, "campaigns/outbox.html", {"enabled": False})
-    files = sorted(Path(folder).glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
-    name = request.GET.get("file", "")
-    opened = None
-    if name:
-        chosen = next((p for p in files if p.name == name), None)
-        if chosen is None:
-            raise Http404
-        opened = chosen.read_text(errors="replace")
-    context = {"enabled": True, "files": [p.name for p in files[:100]], "opened": opened}
+    opened = get_for_account_or_404(OutboxMessage, request.account, pk=pk) if pk else None
+    kept = OutboxMessage.objects.filter(account=request.account).defer("raw", "html", "text")
+    context = {"enabled": True, "kept": kept[:100], "opened": opened}
     return render(request, "campaigns/outbox.html", context)

@@ -2,12 +2,13 @@
 
 Two modes:
 - development (the default, `make run`): SQLite in WAL mode, Celery on the kombu filesystem
-  transport under var/, mail written to var/mail. Nothing to install.
+  transport under var/, mail kept in the local outbox. Nothing to install.
 - production (SENDETHIC_ENV=production): PostgreSQL and Redis from DATABASE_URL / REDIS_URL,
   a SECRET_KEY that must be given, HTTPS-only cookies and HSTS.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "anymail",
     "phonenumber_field",
+    "axes",
     "sendethic",
     "accounts",
     "apikeys",
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.CurrentAccountMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sendethic.urls"
@@ -184,6 +188,23 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five failed logins for one address from one IP lock that pair out for 15 minutes (keyed on
+# both, so nobody can lock someone else out from elsewhere). Signups are throttled in
+# accounts.throttle. Failed attempts are kept in the database (the admin lists them).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The login form posts the address as "username" (Django's AuthenticationForm); axes would
+# otherwise look for USERNAME_FIELD ("email") and count every failure under no name.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -228,9 +249,9 @@ if env.str("EMAIL_URL", default=""):
 elif PRODUCTION:
     EMAIL_BACKEND = SMTP_BACKEND
 else:
-    # The embedded default captures outgoing mail on disk instead of delivering it.
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    # The embedded default keeps outgoing mail in its database instead of delivering it; each
+    # account reads its own at /email/outbox/.
+    EMAIL_BACKEND = "campaigns.backends.OutboxBackend"
 
 # An ESP instead of SMTP: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend, with its settings
 # as JSON in ANYMAIL, e.g. ANYMAIL='{"MAILGUN_API_KEY": "...", "MAILGUN_SENDER_DOMAIN": "..."}'.

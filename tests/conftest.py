@@ -19,6 +19,15 @@ def _forget_cached_link_targets():
     link_target.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    # Signup and link-resend attempts are counted in the cache (accounts.throttle), which
+    # outlives a test's rolled-back transaction (and, on Redis, the test run).
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def account(db):
     return AccountFactory()

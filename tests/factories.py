@@ -23,6 +23,8 @@ class AccountFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Boutique {n}")
     number = factory.Sequence(lambda n: f"{20_000_000 + n}")
+    # Accounts tests build may send; signup's unverified accounts are tested apart.
+    email_verified_at = factory.LazyFunction(timezone.now)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

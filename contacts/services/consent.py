@@ -4,13 +4,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.domain_events import send_on_commit
 from accounts.errors import ServiceError
+from accounts.mail import send_account_mail
 from accounts.models import Account
 from contacts.models import (
     Channel,
@@ -167,14 +167,14 @@ def double_optin_request(*, contact: Contact, proof: ConsentProof) -> Contact:
     )
     account_name = contact.account.name
     transaction.on_commit(
-        lambda: send_mail(
+        lambda: send_account_mail(
+            account_id=contact.account_id,
             subject=_("Confirm your subscription to %(name)s") % {"name": account_name},
             message=_(
                 "Hello,\n\nTo confirm your subscription to the emails of %(name)s, open this "
                 "link:\n\n%(link)s\n\nIf you did not ask for it, ignore this email."
             )
             % {"name": account_name, "link": link},
-            from_email=None,
             recipient_list=[contact.email],
         )
     )

@@ -6,7 +6,6 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.dispatch import Signal
@@ -15,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.domain_events import send_on_commit
+from accounts.mail import send_account_mail
 from accounts.models import Membership
 from campaigns.models import EmailCampaign, Message
 from campaigns.pipeline import campaign_pause
@@ -252,14 +252,14 @@ def warn_account_of_pause(campaign_id: int) -> None:
         return
     with translation.override(account.language or settings.LANGUAGE_CODE):
         link = settings.PUBLIC_BASE_URL + reverse("stats:campaign_report", args=[campaign.pk])
-        send_mail(
+        send_account_mail(
+            account_id=account.pk,
             subject=_("Campaign “%(name)s” paused: too many complaints") % {"name": campaign.name},
             message=_(
                 "%(reason)s\n\nRecipients who complain are suppressed. Check the campaign's "
                 "audience and consent before resuming it:\n%(link)s"
             )
             % {"reason": campaign.pause_reason, "link": link},
-            from_email=None,
             recipient_list=recipients,
         )
 

@@ -2,8 +2,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.mail import send_mail
 
+from accounts.mail import send_account_mail
 from campaigns.dkim import dkim_key_create
-from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, SenderAddress
+from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, OutboxMessage, SenderAddress
 from tests.factories import (
     AccountFactory,
     EmailCampaignFactory,
@@ -32,23 +33,51 @@ def test_campaign_actions_of_another_account_are_404(logged_in_client, action):
 
 
 def test_the_outbox_shows_mail_captured_on_the_embedded_default(
-    logged_in_client, settings, tmp_path
+    logged_in_client, account, settings
 ):
     # given
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    settings.EMAIL_FILE_PATH = tmp_path
-    send_mail("Bonjour", "Le corps du message", "a@example.com", ["b@example.com"])
-    name = logged_in_client.get("/email/outbox/").context["files"][0]
+    settings.EMAIL_BACKEND = "campaigns.backends.OutboxBackend"
+    send_account_mail(
+        account_id=account.pk,
+        subject="Bonjour",
+        message="Le corps du message",
+        recipient_list=["b@example.com"],
+    )
+    kept = logged_in_client.get("/email/outbox/").context["kept"][0]
     # when
-    opened = logged_in_client.get(f"/email/outbox/?file={name}")
+    opened = logged_in_client.get(f"/email/outbox/{kept.pk}/")
     # then
-    assert "Le corps du message" in opened.context["opened"]
+    assert "Le corps du message" in opened.context["opened"].text
+    assert "Le corps du message" in opened.content.decode()
 
 
-def test_the_outbox_opens_no_file_outside_its_folder(logged_in_client, settings, tmp_path):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    settings.EMAIL_FILE_PATH = tmp_path
-    assert logged_in_client.get("/email/outbox/?file=../../etc/passwd").status_code == 404
+def test_an_account_reads_only_its_own_outbox(logged_in_client, account, settings):
+    """Two accounts on one embedded default: neither lists nor opens the other's mail."""
+    # given
+    settings.EMAIL_BACKEND = "campaigns.backends.OutboxBackend"
+    other = AccountFactory()
+    send_account_mail(
+        account_id=account.pk, subject="Mine", message="mine", recipient_list=["a@example.com"]
+    )
+    send_account_mail(
+        account_id=other.pk, subject="Theirs", message="secret", recipient_list=["b@example.com"]
+    )
+    send_mail("No account", "reset link", "x@example.com", ["c@example.com"])
+    theirs = OutboxMessage.objects.get(account=other)
+    # when
+    listing = logged_in_client.get("/email/outbox/")
+    # then
+    assert [m.subject for m in listing.context["kept"]] == ["Mine"]
+    assert "Theirs" not in listing.content.decode()
+    assert logged_in_client.get(f"/email/outbox/{theirs.pk}/").status_code == 404
+    unowned = OutboxMessage.objects.get(account=None)
+    assert logged_in_client.get(f"/email/outbox/{unowned.pk}/").status_code == 404
+
+
+def test_the_outbox_is_empty_where_mail_is_delivered(logged_in_client, settings):
+    settings.EMAIL_BACKEND = "campaigns.backends.DkimSigningSmtpBackend"
+    response = logged_in_client.get("/email/outbox/")
+    assert response.context["enabled"] is False
 
 
 def test_a_campaign_without_content_is_not_saved_as_a_template(logged_in_client, account):

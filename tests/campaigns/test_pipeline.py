@@ -271,3 +271,24 @@ def test_a_test_send_over_smtp_is_dkim_signed(campaign, smtp_server, account):
         return key.dns_value.encode()
 
     assert dkim.verify(raw, dnsfunc=dns)
+
+
+def test_the_local_outbox_keeps_each_campaign_message_for_its_account(campaign, settings):
+    """Embedded default: the engine's messages land in the outbox of the campaign's account
+    only (another account's outbox stays empty), rendered."""
+    from campaigns.models import OutboxMessage
+    from tests.factories import AccountFactory
+
+    settings.EMAIL_BACKEND = "campaigns.backends.OutboxBackend"
+    bystander = AccountFactory()
+    campaign_schedule(campaign=campaign, at=None)
+    deliver_all(campaign)
+    kept = OutboxMessage.objects.filter(account=campaign.account)
+    assert sorted(m.recipients for m in kept) == [
+        "paul@example.com",
+        "soft@example.com",
+        "zoe@example.com",
+    ]
+    assert all(m.channel == "email" and m.html and m.subject for m in kept)
+    assert not OutboxMessage.objects.filter(account=bystander).exists()
+    assert Message.objects.filter(campaign=campaign, status="sent").count() == 3

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
+from accounts.errors import ServiceError
 from accounts.services import EmailAlreadyRegistered, account_create_with_owner
 from apikeys.models import ApiKey
 from apikeys.services import api_key_create
@@ -27,10 +28,16 @@ class Command(BaseCommand):
             raise CommandError(f"Invalid owner email: {owner}") from error
         try:
             account, user = account_create_with_owner(
-                name=name, owner_email=owner, owner_password=password, language=language
+                name=name,
+                owner_email=owner,
+                owner_password=password,
+                language=language,
+                email_verified=True,  # the operator vouches for the address
             )
         except EmailAlreadyRegistered as error:
             raise CommandError(f"A user with the email {owner} already exists.") from error
+        except ServiceError as error:  # e.g. a password Django's validators refuse
+            raise CommandError(error.message) from error
         self.stdout.write(f"Account {account.name} created, number {account.number}.")
         self.stdout.write(f"Owner: {user.email}")
         if api_key:
