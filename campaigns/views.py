@@ -64,9 +64,6 @@ def sender_verify(request, token):
     )
 
 
-# --- Marketer pages ---------------------------------------------------------------------------
-
-
 @account_required
 def campaign_list_page(request):
     campaigns = EmailCampaign.objects.filter(account=request.account).annotate(
