@@ -7,6 +7,8 @@ about (a 400 naming the field) rather than data stored under another type. Every
 serializer of the API uses these (`StrictModelSerializer` maps model fields to them).
 """
 
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 
 
@@ -25,7 +27,22 @@ def _strict(field_class, accepted: tuple[type, ...], kind: str):
     return Strict
 
 
-StrictCharField = _strict(serializers.CharField, (str,), "a text (a JSON string)")
+class StrictCharField(_strict(serializers.CharField, (str,), "a text (a JSON string)")):
+    """Text only. A text that may not be blank must hold a visible character: DRF strips
+    whitespace before its blank check, so "   " is refused; the pattern says so in the schema
+    (with the NUL character that DRF refuses too)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not self.allow_blank:
+            self.validators.append(
+                RegexValidator(NOT_BLANK, message=_("This field may not be blank."))
+            )
+
+
+# At least one character that is neither white space nor NUL (both languages' \s agree on what
+# str.strip() removes), and no NUL anywhere.
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 StrictEmailField = _strict(serializers.EmailField, (str,), "an email address (a JSON string)")
 StrictURLField = _strict(serializers.URLField, (str,), "a URL (a JSON string)")
 StrictSlugField = _strict(serializers.SlugField, (str,), "a slug (a JSON string)")

@@ -156,7 +156,16 @@ def test_schema_says_request_text_holds_no_nul(client):
         "label"
     ]
 
-    assert label["pattern"] == "^[^\\u0000]*$"
+    # a visible character, and no NUL anywhere (DRF strips white space and refuses NUL)
+    assert label["pattern"] == "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+
+@pytest.mark.parametrize("name", ["   ", "\t\n", "\u00a0"])
+def test_text_of_white_space_only_is_refused_as_the_schema_says(api_client, name):
+    response = api_client.post("/api/v1/lists/", {"name": name})
+
+    _assert_error_shape(response, 400, "invalid")
+    assert "name" in response.json()["fields"]
 
 
 def test_nul_in_request_text_is_refused(api_client):
