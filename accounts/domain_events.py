@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
 
 def send_on_commit(signal: Signal, sender, **payload) -> None:
     """Send `signal` once the current transaction commits (at once outside a transaction)."""
+    if not signal.has_listeners(sender):
+        # Nothing listens (receivers connect at start-up): no commit callback per contact of
+        # a bulk write for nobody.
+        return
 
     def send() -> None:
         for receiver, outcome in signal.send_robust(sender=sender, **payload):
