@@ -183,15 +183,45 @@ INT64 = 2**63 - 1
 
 def query_id(request, name: str) -> int | None:
     """The id given in query parameter `name`, if any: a positive 64-bit integer (the database's
-    range), given once, or a 400 naming the parameter (an id past 64 bits was a 500 on SQLite)."""
+    range), given once, or a 400 naming the parameter (an id past 64 bits was a 500 on SQLite;
+    an empty `?list=` is no integer either)."""
     given = request.query_params.getlist(name)
-    if not given or given == [""]:
+    if not given:
         return None
     if len(given) == 1 and re.fullmatch(r"[0-9]{1,19}", given[0]) and 1 <= int(given[0]) <= INT64:
         return int(given[0])
     raise exceptions.ValidationError(
-        {name: [f"Give the id of one object, a whole number from 1 to {INT64}."]}
+        {name: [f"Give the id of one object, a whole number from 1 to {INT64}, once."]}
     )
+
+
+def query_text(request, name: str) -> str:
+    """Query parameter `name`, given at most once (the schema says one string); "" if absent."""
+    given = request.query_params.getlist(name)
+    if len(given) > 1:
+        raise exceptions.ValidationError({name: ["Give this parameter once."]})
+    return given[0] if given else ""
+
+
+def query_choice(request, name: str, choices, default=None):
+    """Query parameter `name`: one of `choices` (the enum in the schema), given once, or a 400
+    naming it (an unknown value used to be ignored, so a typo listed everything)."""
+    value = query_text(request, name)
+    if not value:
+        return default
+    if value not in choices:
+        raise exceptions.ValidationError({name: [f"Use one of: {', '.join(choices)}."]})
+    return value
+
+
+def query_bool(request, name: str) -> bool:
+    """`true` or `false` (the schema's boolean), given at most once; absent is false."""
+    given = request.query_params.getlist(name)
+    if not given:
+        return False
+    if given in (["true"], ["false"]):
+        return given == ["true"]
+    raise exceptions.ValidationError({name: ["Give true or false, once."]})
 
 
 def _document_parameter_limits(parameter: dict) -> None:

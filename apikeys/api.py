@@ -9,7 +9,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from accounts.api import AccountSerializer
-from accounts.api_conventions import ErrorSerializer
+from accounts.api_conventions import ErrorSerializer, query_bool
 from accounts.api_fields import StrictCharField, StrictChoiceField
 from accounts.errors import ConflictError
 from accounts.services import account_update
@@ -106,23 +106,13 @@ class ApiKeyViewSet(AccountObjectsViewSet):
         return Response(ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        revoking_self = _query_bool(self.request, "self")
+        revoking_self = query_bool(self.request, "self")
         if instance.pk == self.request.auth.pk and not revoking_self:
             raise ConflictError(
                 "This is the key making the request: pass self=true to revoke it.",
                 code="revoking_own_key",
             )
         api_key_revoke(api_key=instance)
-
-
-def _query_bool(request, name: str) -> bool:
-    """`true` or `false` (the schema's boolean), given at most once; anything else is a 400."""
-    given = request.query_params.getlist(name)
-    if not given:
-        return False
-    if len(given) == 1 and given[0] in {"true", "false"}:
-        return given[0] == "true"
-    raise serializers.ValidationError({name: ["Give true or false, once."]})
 
 
 class CurrentAccountSerializer(AccountSerializer):

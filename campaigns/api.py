@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 
-from accounts.api_conventions import INT64
+from accounts.api_conventions import INT64, query_choice
 from accounts.api_fields import (
     StrictBooleanField,
     StrictCharField,
@@ -325,17 +325,6 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _query_choice(request, name: str, choices: list[str]) -> str | None:
-    """The value of filter `name`, one of `choices` given once, or a 400 naming it (an unknown
-    value was ignored, so a typo listed everything)."""
-    given = request.query_params.getlist(name)
-    if not given or given == [""]:
-        return None
-    if len(given) == 1 and given[0] in choices:
-        return given[0]
-    raise serializers.ValidationError({name: [f"Give one of: {', '.join(choices)}."]})
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List email campaigns",
@@ -359,7 +348,7 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
     def get_queryset(self):
         campaigns = super().get_queryset()
         if self.action == "list":
-            wanted = _query_choice(self.request, "status", EmailCampaign.Status.values)
+            wanted = query_choice(self.request, "status", EmailCampaign.Status.values)
             if wanted:
                 campaigns = campaigns.filter(status=wanted)
         return campaigns
@@ -490,7 +479,7 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
     @action(detail=True, methods=["get"])
     def recipients(self, request, pk=None):
         messages = Message.objects.filter(campaign=self.get_object())
-        wanted = _query_choice(request, "status", Message.Status.values)
+        wanted = query_choice(request, "status", Message.Status.values)
         if wanted:
             messages = messages.filter(status=wanted)
         page = self.paginate_queryset(messages)

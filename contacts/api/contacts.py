@@ -14,11 +14,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.api_conventions import INT64, Conflict
+from accounts.api_conventions import INT64, Conflict, query_choice, query_id, query_text
 from accounts.api_fields import StrictCharField, StrictChoiceField, StrictIntegerField
 from accounts.tenancy import AccountObjectsViewSet, get_for_account_or_404
 from contacts import selectors
-from contacts.api.query import query_choice, query_object_id, query_text
 from contacts.api.serializers import ContactSerializer
 from contacts.models import (
     Channel,
@@ -197,9 +196,9 @@ class ContactViewSet(AccountObjectsViewSet):
         return selectors.contacts_search(
             request.account,
             query=query_text(request, "q"),
-            email_status=query_choice(request, "email_status", ConsentStatus.values),
-            sms_status=query_choice(request, "sms_status", ConsentStatus.values),
-            list_id=query_object_id(request, "list"),
+            email_status=query_choice(request, "email_status", ConsentStatus.values, default=""),
+            sms_status=query_choice(request, "sms_status", ConsentStatus.values, default=""),
+            list_id=query_id(request, "list"),
         )
 
     @extend_schema(

@@ -8,9 +8,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 
+from accounts.api_conventions import query_choice, query_id, query_text
 from accounts.tenancy import get_for_account_or_404
 from contacts import selectors
-from contacts.api.query import query_choice, query_object_id, query_text
 from contacts.exports import DEFAULT_COLUMNS, csv_stream, export_rows, xlsx_file
 from contacts.models import ContactList, ListMembership, Segment
 from contacts.segments import selectors as segment_selectors
@@ -87,14 +87,14 @@ class ContactExportViewSet(viewsets.ViewSet):
         file_format = query_choice(request, "format", ["csv", "xlsx"], default="csv")
         columns = export_columns(request.account, query_text(request, "fields"))
         contacts = selectors.contacts_of(request.account)
-        list_id = query_object_id(request, "list")
+        list_id = query_id(request, "list")
         if list_id is not None:
             contact_list = get_for_account_or_404(ContactList, request.account, pk=list_id)
             contacts = contacts.filter(
                 memberships__contact_list=contact_list,
                 memberships__status=ListMembership.Status.SUBSCRIBED,
             )
-        segment_id = query_object_id(request, "segment")
+        segment_id = query_id(request, "segment")
         if segment_id is not None:
             segment = get_for_account_or_404(Segment, request.account, pk=segment_id)
             contacts = contacts.filter(
