@@ -11,3 +11,5 @@ class SmsConfig(AppConfig):
         from sms.channel import SMS
 
         register_channel(SMS)
+        # SMS activity conditions for segments (the contact base never imports sms).
+        from sms import segments  # noqa: F401

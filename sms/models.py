@@ -6,6 +6,7 @@ since the engine claims, records and recovers both with the same queries.
 """
 
 import re
+from datetime import time
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from campaigns.engine.models import SendableCampaign, SendableMessage
+from contacts.models import Contact
 
 # What operators accept as an alphanumeric sender id: 3 to 11 ASCII letters and digits, at least
 # one letter (an all-digit id would be taken for a short code or a number).
@@ -68,10 +70,31 @@ class SmsCampaign(SendableCampaign):
         SmsSender, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     text = models.TextField(_("text"), blank=True)
+    # Set when the platform paused the campaign because the legal window closed: it resumes by
+    # itself at that time (a pause by the user leaves it empty and waits for the user).
+    resumes_at = models.DateTimeField(_("resumes at"), null=True, blank=True)
+    # The campaign that carries an account's transactional single sends (POST /sms/send/), one
+    # per sender and mode (live or sandbox): its messages have their own text and no contact.
+    single_sends = models.BooleanField(default=False, db_default=False)
+    # Links of the text become per-message short redirects (sms.short_links), counted as clicks.
+    short_links = models.BooleanField(_("shorten and track links"), default=False, db_default=False)
 
     class Meta:
         ordering = ["-pk"]
-        indexes = [models.Index(fields=["status", "scheduled_at"], name="sms_campaign_due")]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"], name="sms_campaign_due"),
+            models.Index(
+                fields=["resumes_at"], condition=Q(resumes_at__isnull=False), name="sms_resume_due"
+            ),
+        ]
+        constraints = [
+            # One open single-send campaign per sender and mode, even when two first sends race.
+            models.UniqueConstraint(
+                fields=["account", "sender", "sandbox"],
+                condition=Q(single_sends=True) & ~Q(status="cancelled"),
+                name="one_open_single_send_campaign",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -84,7 +107,15 @@ class SmsCampaign(SendableCampaign):
 class SmsMessage(SendableMessage):
     """One SMS of one campaign to one recipient."""
 
-    campaign = models.ForeignKey(SmsCampaign, on_delete=models.CASCADE, related_name="messages")
+    # No index of their own on the two foreign keys: one_sms_per_idempotency_key (campaign, …)
+    # and sms_contact_sent (contact, …) serve their look-ups, and every sent message's UPDATE
+    # writes into each index of the table (bench.sms_send: the indexes are most of its cost).
+    campaign = models.ForeignKey(
+        SmsCampaign, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     # E.164, copied from the contact when the audience is frozen.
     mobile = models.CharField(max_length=16)
     # Segments of the text as rendered for this recipient (merge values differ): what is billed.
@@ -92,6 +123,25 @@ class SmsMessage(SendableMessage):
     segments = models.PositiveSmallIntegerField(null=True, blank=True)
     # From the provider's delivery receipt.
     delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Delivery(models.TextChoices):
+        # No final receipt yet (none asked for, or still on its way).
+        UNKNOWN = "", _("No receipt yet")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Not delivered")
+
+    # What the last final delivery receipt said (the engine's `status` says what the provider
+    # accepted; this says what reached the phone), with the provider's own code and words.
+    # Database defaults: the engine freezes an audience with one INSERT … SELECT naming only
+    # its own columns.
+    delivery = models.CharField(
+        max_length=9, choices=Delivery.choices, blank=True, default="", db_default=""
+    )
+    delivery_code = models.CharField(max_length=32, blank=True, default="", db_default="")
+    delivery_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # A single send's own text, as given (no merge tags, no opt-out mention); empty for a
+    # campaign's messages, which render the campaign's text.
+    text = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["pk"]
@@ -125,10 +175,146 @@ class SmsMessage(SendableMessage):
             models.Index(
                 fields=["message_id"], condition=~Q(message_id=""), name="sms_by_provider_id"
             ),
+            # An inbound reply is attributed to the last SMS sent to its number.
+            models.Index(
+                fields=["mobile", "sent_at"], condition=Q(sent_at__isnull=False), name="sms_last_to"
+            ),
         ]
 
     def __str__(self):
         return f"{self.mobile} ({self.status})"
+
+
+class SmsMessagePart(models.Model):
+    """One part of a concatenated SMS sent over SMPP: the SMSC gives each part its own id and
+    its own delivery receipt. The message is delivered when every part is, failed as soon as
+    one part is (the phone cannot show the text whole)."""
+
+    message = models.ForeignKey(SmsMessage, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveSmallIntegerField()
+    provider_id = models.CharField(max_length=65)
+    delivery = models.CharField(
+        max_length=9, choices=SmsMessage.Delivery.choices, blank=True, default=""
+    )
+
+    class Meta:
+        ordering = ["message", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "number"], name="one_sms_part_number"),
+        ]
+        indexes = [models.Index(fields=["provider_id"], name="sms_part_by_provider_id")]
+
+    def __str__(self):
+        return f"{self.message_id} part {self.number}"
+
+
+class SmsReply(models.Model):
+    """An SMS a person sent back (Twilio's inbound webhook, an SMPP deliver_sm), kept for the
+    account of the last SMS sent to that number. A STOP-like reply is also the proof behind the
+    consent ledger's opt-out entry."""
+
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="sms_replies"
+    )
+    campaign = models.ForeignKey(
+        SmsCampaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider = models.CharField(max_length=20)
+    # The provider's id of the inbound SMS: a webhook delivered twice is one reply.
+    provider_id = models.CharField(max_length=65)
+    mobile = models.CharField(max_length=16)  # who wrote
+    to = models.CharField(max_length=21)  # the number or short code written to
+    text = models.TextField()
+    is_stop = models.BooleanField(default=False)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_id"], name="one_sms_reply"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "-received_at"], name="sms_reply_recent"),
+            models.Index(fields=["campaign"], condition=Q(is_stop=True), name="sms_stop_replies"),
+            # Segments: "replied STOP within N days", matched on the contact's number.
+            models.Index(
+                fields=["account", "mobile", "received_at"],
+                condition=Q(is_stop=True),
+                name="sms_stop_by_number",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.mobile}: {self.text[:30]}"
+
+
+class SmsLink(models.Model):
+    """A link of a campaign's text, numbered as sms.short_links finds them: the only addresses a
+    short link redirects to."""
+
+    campaign = models.ForeignKey(SmsCampaign, on_delete=models.CASCADE, related_name="links")
+    index = models.PositiveSmallIntegerField()
+    url = models.URLField(max_length=2000)
+
+    class Meta:
+        ordering = ["campaign", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "index"], name="one_sms_link_per_index"),
+        ]
+
+    def __str__(self):
+        return self.url
+
+
+class SmsClick(models.Model):
+    """One click on a short link of one message (append-only)."""
+
+    message = models.ForeignKey(SmsMessage, on_delete=models.CASCADE, related_name="clicks")
+    # Denormalised from the message: reports count a campaign's clicks without the join.
+    campaign = models.ForeignKey(SmsCampaign, on_delete=models.CASCADE, related_name="+")
+    link_index = models.PositiveSmallIntegerField()
+    clicked_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=500, blank=True)
+    # A messaging app fetching the link for its preview, or a scanner: kept, reported apart.
+    machine = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["campaign", "clicked_at"], name="sms_click_by_campaign")]
+
+    def __str__(self):
+        return f"{self.message_id} link {self.link_index}"
+
+
+class SmsReplyPart(models.Model):
+    """One part of a long SMS a person sent (SMPP deliver_sm with a concatenation header), kept
+    until the other parts come: the whole text is then one SmsReply and the parts go."""
+
+    provider = models.CharField(max_length=20)
+    mobile = models.CharField(max_length=16)
+    to = models.CharField(max_length=21)
+    # The phone's reference for this long SMS, its number of parts, and this part's number.
+    reference = models.PositiveIntegerField()
+    total = models.PositiveSmallIntegerField()
+    number = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            # A part delivered twice (a lost deliver_sm_resp) is kept once.
+            models.UniqueConstraint(
+                fields=["provider", "mobile", "to", "reference", "total", "number"],
+                name="one_sms_reply_part",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.mobile} {self.reference}: {self.number}/{self.total}"
 
 
 class OutboxSms(models.Model):
@@ -152,3 +338,20 @@ class OutboxSms(models.Model):
 
     def __str__(self):
         return f"{self.mobile}: {self.text[:30]}"
+
+
+class SmsSettings(models.Model):
+    """An account's SMS choices; an account without a row has the defaults."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="sms_settings")
+    # Empty: settings.SMS_OPT_OUT_MENTION ("STOP au 36180").
+    opt_out_mention = models.CharField(_("opt-out mention"), max_length=40, blank=True)
+    # A provider's own STOP number, by provider name (the backend's `provider`): {"twilio": "…"}.
+    opt_out_by_provider = models.JSONField(default=dict, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    # The account's sending hours: only ever inside the legal Mon–Sat 08:00–20:00.
+    window_start = models.TimeField(_("send from"), default=time(8))
+    window_end = models.TimeField(_("send until"), default=time(20))
+
+    def __str__(self):
+        return f"SMS settings of {self.account_id}"

@@ -6,14 +6,15 @@ backend: a dotted path to a class implementing the send engine's DeliveryBackend
   by the outbox page; nothing leaves the platform.
 - `sms.backends.console.SmsBackend`: printed on standard output.
 - `sms.backends.locmem.SmsBackend`: kept in `sms.backends.locmem.outbox`, for tests.
+- `sms.backends.twilio.SmsBackend`: Twilio's Messages API (status callbacks: sms.webhooks).
+- `sms.backends.smpp.SmsBackend`: any SMSC over SMPP 3.4 (receipts and replies on the session;
+  `manage.py smpp_receiver` for those that come between batches).
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
-
-DEFAULT_BACKEND = "sms.backends.outbox.SmsBackend"
 
 
 @dataclass(frozen=True)
@@ -30,4 +31,4 @@ class OutgoingSms:
 
 
 def get_backend(path: str | None = None):
-    return import_string(path or getattr(settings, "SMS_BACKEND", DEFAULT_BACKEND))()
+    return import_string(path or settings.SMS_BACKEND)()

@@ -5,7 +5,12 @@ message's `sid`; errors as `{"code", "message", "status"}`).
 
 One keep-alive connection per batch (http.client), as the engine opens one backend per batch.
 
-Settings: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_URL (the simulator's in tests).
+Every message asks for Twilio's status callbacks (`StatusCallback`: our /sms/hooks/twilio/status/
+under PUBLIC_BASE_URL), which write its delivery receipt (sms.webhooks); TWILIO_STATUS_CALLBACKS =
+False leaves that to the callback configured on a Twilio Messaging Service instead.
+
+Settings: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_URL (the simulator's in tests),
+TWILIO_STATUS_CALLBACKS (default True).
 """
 
 import base64
@@ -14,6 +19,7 @@ import json
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.urls import reverse
 
 from campaigns.engine.channel import (
     BackendUnavailable,
@@ -24,7 +30,6 @@ from campaigns.engine.channel import (
     Sent,
 )
 
-DEFAULT_API_URL = "https://api.twilio.com"
 TIMEOUT = 30
 # Twilio error codes that say the number itself cannot receive SMS: suppress it.
 DEAD_NUMBER_CODES = {
@@ -38,10 +43,13 @@ ACCOUNT_CODES = {20003, 20005, 20404}
 
 
 class SmsBackend:
+    # The key of an account's provider-specific opt-out mention (SmsSettings.opt_out_by_provider).
+    provider = "twilio"
+
     def __init__(self, account_sid=None, auth_token=None, api_url=None):
         self.account_sid = account_sid or settings.TWILIO_ACCOUNT_SID
         auth_token = auth_token or settings.TWILIO_AUTH_TOKEN
-        self.api_url = api_url or getattr(settings, "TWILIO_API_URL", DEFAULT_API_URL)
+        self.api_url = api_url or settings.TWILIO_API_URL
         credentials = f"{self.account_sid}:{auth_token}".encode()
         self.headers = {
             "Authorization": "Basic " + base64.b64encode(credentials).decode(),
@@ -50,6 +58,11 @@ class SmsBackend:
         }
         self.path = f"{urlsplit(self.api_url).path.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         self.connection = None
+        self.status_callback = None
+        if getattr(settings, "TWILIO_STATUS_CALLBACKS", True):
+            self.status_callback = settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
+                "sms_hooks:twilio_status"
+            )
 
     def open(self) -> None:
         url = urlsplit(self.api_url)
@@ -70,6 +83,8 @@ class SmsBackend:
         form = {"To": sms.mobile, "Body": sms.text}
         if sms.sender:
             form["From"] = sms.sender
+        if self.status_callback:
+            form["StatusCallback"] = self.status_callback
         try:
             self.connection.request("POST", self.path, urlencode(form), self.headers)
             response = self.connection.getresponse()

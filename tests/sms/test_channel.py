@@ -1,7 +1,7 @@
 """SMS campaigns through the send engine, delivered to the locmem backend: audience, text,
 opt-out mention, segments billed, and the legal hours."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,6 +9,7 @@ import pytest
 from campaigns.engine import sending
 from campaigns.engine.lifecycle import campaign_start
 from contacts.models import Channel, Suppression, address_hash
+from sms import legal_hours
 from sms.channel import SMS
 from sms.models import SmsCampaign, SmsMessage
 from tests.factories import ContactFactory, ContactListFactory, ListMembershipFactory
@@ -127,8 +128,8 @@ def test_the_audience_is_sms_consent_with_a_mobile_minus_suppressions_and_exclus
     assert list(by_mobile(campaign)) == ["+33600000001"]
 
 
-def test_outside_the_legal_hours_messages_wait_and_go_at_the_next_opening(
-    account, newsletter, sms_outbox, clock
+def test_outside_the_legal_hours_the_campaign_pauses_and_resumes_by_itself(
+    account, newsletter, sms_outbox, clock, enqueued, django_capture_on_commit_callbacks
 ):
     # given: a campaign started on a Sunday
     clock(SUNDAY_10H)
@@ -138,18 +139,32 @@ def test_outside_the_legal_hours_messages_wait_and_go_at_the_next_opening(
     # when
     sending.send_batch(SMS, campaign.pk)
 
-    # then: nothing sent, nothing lost, no attempt spent, and the campaign still runs
+    # then: nothing sent, nothing lost, no attempt spent, and the campaign paused by itself
+    # until the window opens, saying so
     assert sms_outbox == []
     message = SmsMessage.objects.get(campaign=campaign)
     assert (message.status, message.attempts) == ("queued", 0)
     assert message.next_attempt_at == MONDAY_8H
     campaign.refresh_from_db()
-    assert campaign.status == SmsCampaign.Status.RUNNING
-    assert sending.claim_batch(SMS, campaign.pk) == []
+    assert campaign.status == SmsCampaign.Status.PAUSED
+    assert campaign.resumes_at == MONDAY_8H
+    # in the account's language (French by default) and time zone
+    assert campaign.pause_reason == (
+        "Hors des heures légales d'envoi : reprise le 16 juin 2025 08:00."
+    )
+    assert sending.send_batch(SMS, campaign.pk) == 0
 
-    # when the window opens, the periodic task finds the campaign and it is sent
+    # a minute early, it still waits
+    clock(MONDAY_8H - timedelta(minutes=1))
+    assert legal_hours.resume_due() == 0
+
+    # when the window opens, the periodic task resumes it and it is sent
     clock(MONDAY_8H)
-    assert sending.campaigns_with_due_messages(SMS) == [campaign.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert legal_hours.resume_due() == 1
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.resumes_at, campaign.pause_reason) == ("running", None, "")
+    assert enqueued[-1] == ("sms", campaign.pk)
     sending.send_batch(SMS, campaign.pk)
     assert [sms.mobile for sms in sms_outbox] == ["+33612345678"]
     message.refresh_from_db()
@@ -238,3 +253,45 @@ def test_the_channel_is_registered_with_the_engine():
 
     assert channel_named("sms") is SMS
     assert channel_of(SmsCampaign()) is SMS
+
+
+def test_a_contact_erased_after_the_freeze_is_cancelled_but_a_contactless_single_send_goes(
+    account, newsletter, sms_outbox, clock
+):
+    # given a campaign frozen for one contact, erased since (the message lost its contact)
+    clock(WEDNESDAY_10H)
+    subscriber(newsletter, "+33612345678")
+    campaign = started(SmsCampaignFactory(account=account, lists=[newsletter]))
+    SmsMessage.objects.filter(campaign=campaign).update(contact=None)
+    # and a transactional single send to a number that is no contact
+    single = SmsCampaignFactory(
+        account=account, kind=SmsCampaign.Kind.TRANSACTIONAL, sender=campaign.sender
+    )
+    campaign_start(campaign=single)
+
+    # when
+    sending.send_batch(SMS, campaign.pk)
+    sent = sending.message_send_one(
+        campaign=single, idempotency_key="otp-1", address="+33698765432",
+        content={"text": "Code : 1234"},
+    )  # fmt: skip
+
+    # then
+    assert SmsMessage.objects.get(campaign=campaign).status == "cancelled"
+    assert (sent.status, sent.contact, sent.mobile) == ("sent", None, "+33698765432")
+    assert [(sms.mobile, sms.text) for sms in sms_outbox] == [("+33698765432", "Code : 1234")]
+
+
+def test_a_contactless_single_send_to_a_suppressed_number_is_cancelled(account, sms_outbox):
+    suppression_number = "+33698765432"
+    Suppression.objects.create(
+        account=account, channel=Channel.SMS, address_hash=address_hash(suppression_number),
+        reason=Suppression.Reason.UNSUBSCRIBED,
+    )  # fmt: skip
+    single = SmsCampaignFactory(account=account, kind=SmsCampaign.Kind.TRANSACTIONAL)
+    campaign_start(campaign=single)
+    sent = sending.message_send_one(
+        campaign=single, idempotency_key="otp-1", address=suppression_number,
+        content={"text": "Code : 1234"},
+    )  # fmt: skip
+    assert sent.status == "cancelled" and sms_outbox == []

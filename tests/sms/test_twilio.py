@@ -61,14 +61,25 @@ def statuses(campaign):
 
 
 @pytest.mark.django_db
-def test_messages_are_posted_in_twilios_format_and_keep_its_sid(twilio, campaign_to):
+def test_messages_are_posted_in_twilios_format_and_keep_its_sid(twilio, campaign_to, settings):
     campaign = campaign_to("+33612345678", "+33698765432")
 
     sending.send_batch(SMS, campaign.pk)
 
+    callback = f"{settings.PUBLIC_BASE_URL}/sms/hooks/twilio/status/"
     assert sorted(twilio.received, key=lambda form: form["To"]) == [
-        {"To": "+33612345678", "From": "Boutique", "Body": "Bonjour Alice\nSTOP au 36180"},
-        {"To": "+33698765432", "From": "Boutique", "Body": "Bonjour Alice\nSTOP au 36180"},
+        {
+            "To": "+33612345678",
+            "From": "Boutique",
+            "Body": "Bonjour Alice\nSTOP au 36180",
+            "StatusCallback": callback,
+        },
+        {
+            "To": "+33698765432",
+            "From": "Boutique",
+            "Body": "Bonjour Alice\nSTOP au 36180",
+            "StatusCallback": callback,
+        },
     ]
     message = SmsMessage.objects.filter(campaign=campaign).first()
     assert message.status == "sent"
