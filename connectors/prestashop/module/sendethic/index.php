@@ -1,0 +1,4 @@
+<?php
+// No directory listing (PrestaShop module convention).
+header('Location: ../');
+exit;
