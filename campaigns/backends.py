@@ -1,11 +1,13 @@
 """Django email backends: SMTP that DKIM-signs the bytes it sends; the local outbox."""
 
 import smtplib
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend
 from django.core.mail.message import sanitize_address
+from django.utils import timezone
 
 from accounts.mail import account_of
 from campaigns.dkim import sign
@@ -68,3 +70,20 @@ class OutboxBackend(BaseEmailBackend):
             )
         OutboxMessage.objects.bulk_create(kept)
         return len(kept)
+
+
+def outbox_prune(*, older_than: timedelta) -> int:
+    """Delete captured messages older than `older_than`; return how many went.
+
+    The outbox is a window on recent mail, not an archive: a demo that sends a campaign a day to
+    a few hundred contacts would otherwise grow the database without end. Batched by primary key
+    so that a large backlog is removed in short transactions."""
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    while True:
+        batch = list(
+            OutboxMessage.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:5000]
+        )
+        if not batch:
+            return deleted
+        deleted += OutboxMessage.objects.filter(pk__in=batch).delete()[0]

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.errors import ConflictError, ServiceError
 from accounts.models import Account
@@ -23,7 +24,7 @@ SIGNED_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-uns
 
 # A DNS label (RFC 1035, letters-digits-hyphens): 1 to 63 characters, no hyphen at either end.
 LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-# The API schema publishes these patterns (campaigns/api.py): the ASCII form of what is accepted.
+# The API schema publishes these patterns (campaigns/api/senders.py): the ASCII form of what is accepted.
 # A domain is two labels or more; a final dot (the DNS root) is allowed.
 DOMAIN_PATTERN = rf"^(?:{LABEL}\.)+{LABEL}\.?$"
 SELECTOR_PATTERN = rf"^{LABEL}$"
@@ -53,7 +54,7 @@ def check_domain(domain: str) -> str:
         or None in ascii_labels
         or len(".".join(ascii_labels)) > DOMAIN_MAX_LENGTH
     ):
-        raise ServiceError({"domain": "Give a domain name, e.g. shop.example."})
+        raise ServiceError({"domain": _("Give a domain name, e.g. shop.example.")})
     return name
 
 

@@ -25,6 +25,7 @@ from campaigns.engine.channel import (
 )
 from campaigns.models import DkimKey, EmailCampaign, Message
 from campaigns.pacing import account_rate
+from campaigns.selectors import campaign_checklist
 from campaigns.verp import verp_address
 from contacts.models import Channel as ContactChannel
 
@@ -56,6 +57,7 @@ class EmailChannel(Channel):
     consent_field = "email_status"
     suppression_channel = ContactChannel.EMAIL
     campaign_related = ("account", "sender")
+    contact_columns = merge_tags.CONTACT_COLUMNS
 
     def prepare(self, campaign: EmailCampaign) -> PreparedEmail:
         sender = campaign.sender
@@ -81,6 +83,10 @@ class EmailChannel(Channel):
 
     def rate(self, account) -> int:
         return account_rate(account)
+
+    def refusal_to_start(self, campaign) -> str:
+        checklist = campaign_checklist(campaign)
+        return " ".join(item.problem for item in checklist.blocking_failures)
 
 
 def _refusal(code: int, reason) -> RetryLater | PermanentFailure:

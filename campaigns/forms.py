@@ -20,6 +20,7 @@ class CampaignForm(forms.ModelForm):
             "excluded_segments": forms.SelectMultiple(attrs={"size": 3}),
         }
         labels = {
+            "sender": _("Sender"),
             "lists": _("Send to the lists"),
             "segments": _("and to the segments"),
             "excluded_lists": _("Except the lists"),
@@ -41,6 +42,7 @@ class CampaignForm(forms.ModelForm):
         for name in self.UTM_FIELDS:
             self.fields[name].initial = (self.instance.utm_parameters or {}).get(name, "")
         self.fields["sender"].queryset = SenderAddress.objects.filter(account=account)
+        self.fields["sender"].empty_label = _("Choose a sender address")
         for name in ("lists", "excluded_lists"):
             self.fields[name].queryset = ContactList.objects.filter(account=account)
             self.fields[name].required = False
@@ -65,7 +67,7 @@ class ScheduleForm(forms.Form):
     at = forms.DateTimeField(
         label=_("Send at"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Empty: send now. In your account's time zone."),
     )
 

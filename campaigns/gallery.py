@@ -3,6 +3,12 @@
 Each template is one file, `templates/emails/gallery/<universe>-<objective>.mjml`, written with the
 project's merge tags only. Rendering MJML never touches the network: no remote fonts, and
 `<mj-include>` is refused whatever it points to.
+
+Pictures and social icons are the platform's own files (`static/emails/`, drawn by
+`manage.py gallery_artwork`): a source names them `[[static]]/emails/…`, and the address the
+recipients' mail clients will fetch them from (PUBLIC_BASE_URL + STATIC_URL) is put in when the
+source is read. Thumbnails of each template (`manage.py gallery_thumbnails`) are in
+`static/emails/thumbnails/`.
 """
 
 import logging
@@ -10,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mrml
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "templates" / "emails" / "gallery"
+STATIC_PLACEHOLDER = "[[static]]"
 
 UNIVERSES: dict[str, str] = {
     "feminin": "Féminin",
@@ -99,6 +107,11 @@ class GalleryTemplate:
     name: str
     description: str
 
+    @property
+    def thumbnail(self) -> str:
+        """Its thumbnail's path under static/ (drawn by `manage.py gallery_thumbnails`)."""
+        return f"emails/thumbnails/{self.slug}.jpg"
+
 
 def gallery() -> list[GalleryTemplate]:
     """Every starter template, in the order of UNIVERSES, then of OBJECTIVES."""
@@ -125,11 +138,26 @@ def gallery_template(slug: str) -> GalleryTemplate:
     raise KeyError(slug)
 
 
-def template_source(slug: str) -> str:
-    """The MJML source of the template called `slug`; KeyError if there is none."""
+def static_base_url() -> str:
+    """Where mail clients fetch the platform's static files: an absolute address."""
+    static_url = settings.STATIC_URL
+    if static_url.startswith(("http://", "https://")):
+        return static_url.rstrip("/")
+    return settings.PUBLIC_BASE_URL.rstrip("/") + "/" + static_url.strip("/")
+
+
+def raw_template_source(slug: str) -> str:
+    """The template's file as written (pictures as `[[static]]/…`); KeyError if there is none."""
     # Looking the slug up first means only known file names ever reach the filesystem.
     template = gallery_template(slug)
     return (GALLERY_DIR / f"{template.slug}.mjml").read_text(encoding="utf-8")
+
+
+def template_source(slug: str, *, static_base: str | None = None) -> str:
+    """The MJML source of the template called `slug`, its pictures at `static_base` (default:
+    the platform's public static address); KeyError if there is none."""
+    base = static_base if static_base is not None else static_base_url()
+    return raw_template_source(slug).replace(STATIC_PLACEHOLDER, base)
 
 
 def render_mjml(source: str) -> str:

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
-from campaigns.engine.models import SendableCampaign, SendableMessage
+from campaigns.engine.models import SendableCampaign, SendableMessage, SentJournal  # noqa: F401
 
 
 class SenderAddress(models.Model):
@@ -43,8 +43,26 @@ class EmailTemplate(models.Model):
     kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.HTML)
     source = models.TextField(_("source"))
     html = models.TextField(editable=False)
+    # The block editor's design (campaigns/editor/design.py); `source` is then its MJML.
+    design = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class SavedSection(models.Model):
+    """A section kept for reuse in the block editor (a header, a footer): its design, copied
+    into each email it is inserted in (campaigns/editor/design.py)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="saved_sections")
+    name = models.CharField(_("name"), max_length=100)
+    section = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -63,10 +81,14 @@ class EmailCampaign(SendableCampaign):
     )
     reply_to = models.EmailField(_("reply-to"), blank=True)
     html = models.TextField(_("HTML content"), blank=True)
+    # The block editor's design (campaigns/editor/design.py) `html` was compiled from, if any.
+    design = models.JSONField(null=True, blank=True, editable=False)
     text = models.TextField(_("text part"), blank=True, help_text=_("Empty: made from the HTML."))
     track_opens = models.BooleanField(_("track opens"), default=True)
     track_clicks = models.BooleanField(_("track clicks"), default=True)
     utm_parameters = models.JSONField(_("UTM parameters"), default=dict, blank=True)
+    # The last test send: the pre-send checklist warns until the marketer has seen one.
+    test_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-pk"]

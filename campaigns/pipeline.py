@@ -29,6 +29,7 @@ __all__ = [
     "claim_batch",
     "freeze_audience",
     "lease",
+    "message_mark_bounced",
     "message_send_one",
     "recover_expired_leases",
     "send_batch",
@@ -54,6 +55,10 @@ def audience_for(account, *, lists, segments, excluded_lists, excluded_segments)
 
 def freeze_audience(campaign) -> int:
     return _audience.freeze_audience(EMAIL, campaign)
+
+
+def message_mark_bounced(message_id: int, reason: str) -> None:
+    _sending.message_mark_bounced(EMAIL, message_id, reason)
 
 
 def claim_batch(campaign_id: int, size: int = BATCH_SIZE) -> list[int]:

@@ -59,7 +59,16 @@ def text_from_html(html: str) -> str:
     )
     without_head = re.sub(r"<(style|head|title)[^>]*>.*?</\1>", "", with_links, flags=re.S | re.I)
     with_breaks = re.sub(r"<(br|/p|/div|/tr|/h[1-6]|/li)[^>]*>", "\n", without_head, flags=re.I)
-    text = strip_tags(with_breaks)
+    # The repeat / condition markers of merge_tags are comments strip_tags would drop: the
+    # text part repeats the cart's rows as the HTML does.
+    marks: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        marks.append(match.group(0))
+        return f"SENDETHICMARK{len(marks) - 1}X"
+
+    text = strip_tags(merge_tags.BLOCK_MARK.sub(keep, with_breaks))
+    text = re.sub(r"SENDETHICMARK(\d+)X", lambda m: marks[int(m.group(1))], text)
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -141,12 +150,14 @@ def render_message(
     token = unsubscribe_token(message)
     base = settings.PUBLIC_BASE_URL
     unsubscribe_url = base + token.join(links.url_around_token("campaigns:unsubscribe"))
-    values = {
-        **values,
+    extra = {
         "preheader": preheader,
         "unsubscribe_url": unsubscribe_url,
         "view_in_browser_url": base + token.join(links.url_around_token("campaigns:mirror")),
     }
+    # MergeValues keeps its lazy contexts (cart.*) through the copy; a plain dict is copied.
+    extended = getattr(values, "extended", None)
+    values = extended(extra) if extended else {**values, **extra}
 
     def personalised(text: str, *, escape: bool) -> str:
         return links.personalise(
@@ -155,6 +166,7 @@ def render_message(
             message_id=message.pk,
             urls=prepared.links,
             escape=escape,
+            values=values,
         )
 
     return RenderedMessage(

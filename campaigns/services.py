@@ -7,14 +7,17 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.errors import ConflictError, ServiceError
+from accounts.getting_started import milestone_reach
 from accounts.mail import send_account_mail, tag_with_account
-from accounts.models import Account
+from accounts.models import Account, AccountMilestone
 from accounts.services import ensure_account_may_send
 from campaigns import merge_tags, rendering
 from campaigns.dkim import signing_key_for
 from campaigns.models import EmailCampaign, EmailTemplate, Message, SenderAddress
+from campaigns.selectors import campaign_checklist
 from contacts.models import Contact, ContactField
 
 SENDER_SALT = "campaigns.sender-verification"
@@ -62,7 +65,7 @@ def sender_create(*, account: Account, email: str, name: str) -> SenderAddress:
 
 def sender_delete(*, sender: SenderAddress) -> None:
     if EmailCampaign.objects.filter(sender=sender).exists():
-        raise CampaignStateError("Campaigns use this sender address.", code="sender_in_use")
+        raise CampaignStateError(_("Campaigns use this sender address."), code="sender_in_use")
     sender.delete()
 
 
@@ -151,47 +154,83 @@ def campaign_delete(*, campaign: EmailCampaign) -> None:
 
 
 class CampaignNotReady(CampaignStateError, CampaignError):
-    """The draft lacks what sending needs (a verified sender, content, an audience): a state
+    """The draft fails a blocking item of its pre-send checklist (campaigns/selectors.py): a state
     of the campaign to complete first, so a 409 naming the fields to fill in."""
 
     code = "not_ready"
 
 
-def _ready_to_send(campaign: EmailCampaign) -> None:
-    errors = {}
-    if not campaign.sender or not campaign.sender.is_verified:
-        errors["sender"] = _("Choose a verified sender address.")
-    if not campaign.subject.strip():
-        errors["subject"] = _("A subject is required.")
-    if not campaign.html.strip():
-        errors["html"] = _("The campaign has no content.")
-    if "{{ unsubscribe_url" not in campaign.html.replace("{{unsubscribe_url", "{{ unsubscribe_url"):
-        errors["html"] = _("The content must show the unsubscribe link {{ unsubscribe_url }}.")
-    if not (campaign.lists.exists() or campaign.segments.exists()):
-        errors["lists"] = _("Choose at least one list or segment.")
-    if errors:
-        raise CampaignNotReady(errors)
+def ensure_ready_to_send(campaign: EmailCampaign):
+    """The campaign's checklist, or a 409 naming every failing blocking item."""
+    checklist = campaign_checklist(campaign)
+    if not checklist.ready:
+        raise CampaignNotReady(checklist.errors())
+    return checklist
 
 
 @transaction.atomic
-def campaign_schedule(*, campaign: EmailCampaign, at, sandbox: bool = False) -> EmailCampaign:
-    """`at` None: start now. A sandbox campaign records its messages and delivers none."""
+def campaign_schedule(
+    *,
+    campaign: EmailCampaign,
+    at,
+    sandbox: bool = False,
+    expected_recipients: int | None = None,
+) -> EmailCampaign:
+    """`at` None: start now; a scheduled campaign may be rescheduled or started now. A time in
+    the past is refused rather than read as "now": the marketer meant a date and got it wrong.
+    `expected_recipients`: the audience count the sender confirmed; refused if the audience
+    changed since (someone imported or unsubscribed in between). A sandbox campaign records its
+    messages and delivers none."""
     from campaigns.pipeline import campaign_start
 
     if campaign.status not in {EmailCampaign.Status.DRAFT, EmailCampaign.Status.SCHEDULED}:
         raise CampaignStateError(
             {"status": _("This campaign has already been sent.")}, code="already_sent"
         )
+    if at is not None and at <= timezone.now():
+        raise CampaignError(
+            {"at": _("This time is in the past: choose a later one, or send now.")},
+            code="schedule_in_past",
+        )
     ensure_account_may_send(campaign.account)
-    _ready_to_send(campaign)
+    checklist = ensure_ready_to_send(campaign)
+    if expected_recipients is not None and expected_recipients != checklist.recipients:
+        raise CampaignStateError(
+            {
+                "expected_recipients": ngettext(
+                    "The audience is now %(count)d recipient: check it and confirm again.",
+                    "The audience is now %(count)d recipients: check it and confirm again.",
+                    checklist.recipients,
+                )
+                % {"count": checklist.recipients}
+            },
+            code="audience_changed",
+        )
     campaign.sandbox = sandbox
-    if at is not None and at > timezone.now():
+    campaign.pause_reason = ""  # why an earlier schedule was held back, now dealt with
+    if at is not None:
         campaign.status = EmailCampaign.Status.SCHEDULED
         campaign.scheduled_at = at
-        campaign.save(update_fields=["status", "scheduled_at", "sandbox", "updated_at"])
+        campaign.save(
+            update_fields=["status", "scheduled_at", "sandbox", "pause_reason", "updated_at"]
+        )
         return campaign
-    campaign.save(update_fields=["sandbox", "updated_at"])
+    campaign.save(update_fields=["sandbox", "pause_reason", "updated_at"])
     campaign_start(campaign=campaign)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def campaign_unschedule(*, campaign: EmailCampaign) -> EmailCampaign:
+    """A scheduled campaign back to draft. Conditional, so a beat tick that started it in the
+    meantime wins and the caller is told."""
+    unscheduled = EmailCampaign.objects.filter(
+        pk=campaign.pk, status=EmailCampaign.Status.SCHEDULED
+    ).update(status=EmailCampaign.Status.DRAFT, scheduled_at=None, updated_at=timezone.now())
+    if not unscheduled:
+        raise CampaignStateError(
+            {"status": _("Only a scheduled campaign can be unscheduled.")}, code="not_scheduled"
+        )
     campaign.refresh_from_db()
     return campaign
 
@@ -220,7 +259,14 @@ def campaign_send_test(*, campaign: EmailCampaign, recipients: list[str]) -> int
         email.dkim_key = dkim_key
         emails.append(tag_with_account(email, campaign.account_id))
     with get_connection() as connection:
-        return connection.send_messages(emails) or 0
+        sent = connection.send_messages(emails) or 0
+    if sent:
+        # update(), not save(): a test send changes nothing the marketer wrote (updated_at).
+        EmailCampaign.objects.filter(pk=campaign.pk).update(test_sent_at=timezone.now())
+        campaign.test_sent_at = timezone.now()
+        # The dashboard's getting-started checklist ticks "send a test" from this.
+        milestone_reach(account=campaign.account, kind=AccountMilestone.Kind.TEST_SENT)
+    return sent
 
 
 def campaign_save_as_template(*, campaign: EmailCampaign, name: str) -> EmailTemplate:

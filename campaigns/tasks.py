@@ -4,10 +4,14 @@ The task names are those of the beat schedule (settings.CELERY_BEAT_SCHEDULE, st
 django-celery-beat); `channel` defaults to email so tasks queued before channels existed run.
 """
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
-from campaigns.engine import lifecycle, sending
+from campaigns.backends import outbox_prune
+from campaigns.engine import journal, lifecycle, sending
 from campaigns.engine.channel import DeliveryInterrupted, channel_named, channels
 
 
@@ -27,6 +31,8 @@ def send_campaign_task(self, campaign_id: int, channel: str = "email") -> None:
     except DeliveryInterrupted as error:
         # The provider went away; the batch is back in the queue.
         raise self.retry(exc=error, countdown=min(300, 10 * 2**self.request.retries)) from error
+    finally:
+        journal.close()
 
 
 def dispatch_send(channel: str, campaign_id: int) -> None:
@@ -57,4 +63,14 @@ def start_due_campaigns_task() -> None:
             status=Campaign.Status.SCHEDULED, scheduled_at__lte=timezone.now()
         ).values_list("pk", flat=True)
         for campaign in Campaign.objects.filter(pk__in=list(due)):
-            lifecycle.campaign_start(campaign=campaign)
+            refusal = channel.refusal_to_start(campaign)
+            if refusal:
+                lifecycle.campaign_hold(campaign=campaign, reason=refusal)
+            else:
+                lifecycle.campaign_start(campaign=campaign)
+
+
+@shared_task
+def prune_outbox_task() -> int:
+    """Daily: the local outbox keeps settings.OUTBOX_RETENTION_DAYS of mail."""
+    return outbox_prune(older_than=timedelta(days=settings.OUTBOX_RETENTION_DAYS))

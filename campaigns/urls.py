@@ -1,12 +1,14 @@
 from django.urls import path
 
 from campaigns import views
+from campaigns.editor import urls as editor_urls
 
 # The namespace also holds `unsubscribe` (u/<token>/), served by stats: the project's URLconf
 # (sendethic/urls.py) adds it, since campaigns never imports stats.
 app_name = "campaigns"
 
 urlpatterns = [
+    *editor_urls.urlpatterns,
     path("m/<str:token>/", views.mirror, name="mirror"),
     path("senders/verify/<str:token>/", views.sender_verify, name="sender_verify"),
     path("", views.campaign_list_page, name="list"),

@@ -8,7 +8,10 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.errors import ServiceError
@@ -34,6 +37,8 @@ from campaigns.models import (
     OutboxMessage,
     SenderAddress,
 )
+from campaigns.outbox import outbox_headers
+from campaigns.selectors import campaign_checklist
 from contacts.models import Contact, ContactList, Segment
 
 
@@ -118,6 +123,11 @@ def template_delete_page(request, pk):
 
 
 def _editor_context(request, campaign, form):
+    # The checklist counts the audience: computed only while the campaign can still be sent.
+    checklist = campaign_checklist(campaign) if campaign.is_editable else None
+    scheduled_at = (
+        campaign.scheduled_at if campaign.status == EmailCampaign.Status.SCHEDULED else None
+    )
     stats = dict(
         campaign.messages.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
     )
@@ -126,7 +136,11 @@ def _editor_context(request, campaign, form):
     return {
         "campaign": campaign,
         "form": form,
-        "schedule_form": ScheduleForm(),
+        "schedule_form": ScheduleForm(initial={"at": scheduled_at}),
+        "checklist": checklist,
+        # Now in the account's time zone (activated per request), the picker's own: the send
+        # script offers "send now" for a time before it.
+        "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "test_form": SendTestForm(),
         "stats": stats,
         "total": total,
@@ -202,10 +216,12 @@ def campaign_action_page(request, pk, action):
     campaign = get_for_account_or_404(EmailCampaign, request.account, pk=pk)
     try:
         if action == "schedule":
-            form = ScheduleForm(request.POST)
-            form.is_valid()
-            services.campaign_schedule(campaign=campaign, at=form.cleaned_data.get("at"))
-            messages.success(request, _("The campaign is on its way."))
+            _schedule(request, campaign)
+        elif action == "unschedule":
+            services.campaign_unschedule(campaign=campaign)
+            messages.success(
+                request, _("The campaign is no longer scheduled: it is a draft again.")
+            )
         elif action == "send-test":
             form = SendTestForm(request.POST)
             if form.is_valid():
@@ -234,6 +250,41 @@ def campaign_action_page(request, pk, action):
         for text in error.errors.values() or [error.message]:
             messages.error(request, text)
     return redirect("campaigns:edit", pk=pk)
+
+
+def _schedule(request, campaign: EmailCampaign) -> None:
+    """Send now or at the chosen time, once the marketer confirmed the audience count shown in
+    the confirmation dialog (a count that changed since is refused by the service)."""
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return
+    confirmed = request.POST.get("expected_recipients", "")
+    campaign = services.campaign_schedule(
+        campaign=campaign,
+        at=form.cleaned_data.get("at"),
+        # Without the dialog's figure (a form posted by hand), nothing counts as confirmed.
+        expected_recipients=int(confirmed) if confirmed.isdigit() else -1,
+    )
+    if campaign.status == EmailCampaign.Status.SCHEDULED:
+        at = timezone.localtime(campaign.scheduled_at)
+        messages.success(
+            request,
+            _("Scheduled for %(date)s at %(time)s.")
+            % {"date": date_format(at, "d/m/Y"), "time": date_format(at, "H:i")},
+        )
+    else:
+        count = campaign.messages.count()
+        messages.success(
+            request,
+            ngettext(
+                "Sending started to %(count)d recipient.",
+                "Sending started to %(count)d recipients.",
+                count,
+            )
+            % {"count": count},
+        )
 
 
 @account_required
@@ -276,5 +327,6 @@ def outbox_page(request, pk=None):
         return render(request, "campaigns/outbox.html", {"enabled": False})
     opened = get_for_account_or_404(OutboxMessage, request.account, pk=pk) if pk else None
     kept = OutboxMessage.objects.filter(account=request.account).defer("raw", "html", "text")
-    context = {"enabled": True, "kept": kept[:100], "opened": opened}
+    headers = outbox_headers(opened) if opened else []
+    context = {"enabled": True, "kept": kept[:100], "opened": opened, "headers": headers}
     return render(request, "campaigns/outbox.html", context)

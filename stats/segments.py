@@ -32,8 +32,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from campaigns.models import EmailCampaign, Message
-from contacts.normalization import InvalidValue
-from contacts.segments.language import MAX_DAYS, RegisteredCondition, register_condition
+from contacts.segments.activity import activity_value_schema, clean_activity_value
+from contacts.segments.language import (
+    RegisteredCondition,
+    register_condition,
+)
 from stats.models import EmailEvent
 
 FIELD = "email_activity"
@@ -55,9 +58,7 @@ OPERATOR_LABELS = {
     "not_clicked": gettext_lazy("did not click in"),
     "received_not_opened": gettext_lazy("received but did not open"),
 }
-VALUE_KEYS = {"campaign", "days"}
 # Beyond a bigint: no row can have it, and PostgreSQL would refuse the comparison.
-MAX_ID = 2**63 - 1
 OPENING_KINDS = (EmailEvent.Kind.OPEN, EmailEvent.Kind.CLICK)
 CLICK_KINDS = (EmailEvent.Kind.CLICK,)
 BUILDER_CAMPAIGNS = 500
@@ -65,31 +66,11 @@ BUILDER_CAMPAIGNS = 500
 
 def clean_activity(account, op: str, value) -> dict:
     """`{"campaign": id | None, "days": int | None}`; raises InvalidValue saying what is wrong."""
-    if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise InvalidValue(
-            _('the value must be an object: {"campaign": id or null, "days": number or null}')
-        )
-    unknown_keys = set(value) - VALUE_KEYS
-    if unknown_keys:
-        raise InvalidValue(_("unknown keys: %(keys)s") % {"keys": ", ".join(sorted(unknown_keys))})
-    campaign, days = value.get("campaign"), value.get("days")
-    if campaign is not None and (
-        isinstance(campaign, bool)
-        or not isinstance(campaign, int)
-        or not 0 < campaign <= MAX_ID
-        or not EmailCampaign.objects.filter(account=account, pk=campaign).exists()
-    ):
-        raise InvalidValue(_("no such email campaign: %(value)s") % {"value": campaign})
-    if days is not None and (
-        isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS
-    ):
-        raise InvalidValue(
-            _("“days” must be a whole number between 1 and %(max)d, or null for any time")
-            % {"max": MAX_DAYS}
-        )
-    return {"campaign": campaign, "days": days}
+    return clean_activity_value(
+        value,
+        campaign_exists=lambda pk: EmailCampaign.objects.filter(account=account, pk=pk).exists(),
+        no_such=_("no such email campaign: %(value)s"),
+    )
 
 
 def window(account, today: date, days: int) -> tuple[datetime, datetime]:
@@ -192,5 +173,8 @@ register_condition(
         label=gettext_lazy("Email activity"),
         operator_labels=OPERATOR_LABELS,
         builder=builder_options,
+        value_schema=activity_value_schema(
+            "One of the account's email campaigns (404 if not); null: any."
+        ),
     ),
 )

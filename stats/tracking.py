@@ -18,8 +18,10 @@ from functools import lru_cache
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from campaigns.models import CampaignLink
+from campaigns import links, merge_tags
+from campaigns.models import CampaignLink, Message
 from campaigns.tokens import InvalidToken, TrackedMessage, read_click_token, read_open_token
+from contacts.models import Contact
 from stats.models import TrackingHit
 
 logger = logging.getLogger(__name__)
@@ -48,13 +50,31 @@ def link_target(campaign_id: int, index: int) -> str | None:
 
 def resolve_click(token: str) -> tuple[TrackedMessage, int, str] | None:
     """The message, link index and stored target of a click token; None if tampered or
-    unknown (the caller answers 404: never a redirect to anything not stored)."""
+    unknown (the caller answers 404: never a redirect to anything not stored). A personalised
+    link's target is filled in with its recipient's values, on the stored host only."""
     try:
         tracked, index = read_click_token(token)
     except InvalidToken:
         return None
     target = link_target(tracked.campaign_id, index)
+    if target is not None and links.is_templated(target):
+        target = personalised_target(tracked, target)
     return None if target is None else (tracked, index, target)
+
+
+def personalised_target(tracked: TrackedMessage, template: str) -> str | None:
+    """One query (the message with its contact and account), only for personalised links."""
+    message = (
+        Message.objects.select_related("contact", "campaign__account")
+        .filter(pk=tracked.message_id, campaign_id=tracked.campaign_id)
+        .first()
+    )
+    if message is None:
+        return None
+    account = message.campaign.account
+    # An erased contact's link still leads to the page, with its personal values left empty.
+    contact = message.contact or Contact(account=account, fields={})
+    return links.fill_in(template, merge_tags.contact_values(contact, account))
 
 
 def resolve_open(token: str) -> TrackedMessage | None:

@@ -83,6 +83,10 @@ class Channel:
     suppression_channel: ClassVar[str]
     # Loaded with the campaign for every batch (what prepare() reads).
     campaign_related: ClassVar[tuple[str, ...]] = ("account",)
+    # The contact's fields that render() reads, loaded with each message; None: all of them.
+    # Naming them spares decoding the others (typed copies of custom fields, a phone number
+    # parsed by libphonenumber…) for every message of a batch.
+    contact_columns: ClassVar[tuple[str, ...] | None] = None
 
     def prepare(self, campaign) -> Any:
         """What every message of the campaign shares, computed once per batch."""
@@ -105,6 +109,18 @@ class Channel:
         `now` (hours a law or the account allows); None: now. The engine defers a message to
         that time (queued, its attempt not counted), never drops it and never sends it early."""
         return None
+
+    def refusal_to_start(self, campaign) -> str:
+        """Why a scheduled campaign may not start now that its time has come (what it was
+        checked for when scheduled may have changed since: a sender removed, an audience gone);
+        empty when it may start."""
+        return ""
+
+    def addressed_without_contact(self, message) -> bool:
+        """Whether `message` was sent to an address alone (a transactional single send to a
+        number that is no contact), rather than to a contact since erased (whose message the
+        engine cancels)."""
+        return False
 
     def recorded_with_sent(self, rendered) -> dict[str, Any]:
         """Columns of the message model to write with a sent message, from what was rendered

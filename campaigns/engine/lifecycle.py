@@ -47,6 +47,17 @@ def campaign_start(*, campaign) -> int:
     return count
 
 
+def campaign_hold(*, campaign, reason: str) -> bool:
+    """A scheduled campaign that may no longer start goes back to draft, the reason kept for
+    the marketer (in `pause_reason`, shown on the campaign page) rather than sent as it is."""
+    Campaign = channel_of(campaign).campaign_model  # noqa: N806
+    return bool(
+        Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SCHEDULED).update(
+            status=Campaign.Status.DRAFT, pause_reason=reason[:300], updated_at=timezone.now()
+        )
+    )
+
+
 def campaign_pause(*, campaign, reason: str = "") -> bool:
     """Stop at the next claim. `reason`: why the platform paused it by itself, shown to the user
     (empty when the user paused it)."""
@@ -86,6 +97,8 @@ def campaign_cancel(*, campaign) -> bool:
 
 
 def campaign_finish_if_done(campaign) -> bool:
+    if campaign.standing:
+        return False  # it holds single sends: an empty queue only waits for the next one
     channel = channel_of(campaign)
     Campaign, Message = channel.campaign_model, channel.message_model  # noqa: N806
     pending = Message.objects.filter(

@@ -36,6 +36,9 @@ class SendableCampaign(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Why the platform paused the campaign by itself (e.g. its complaint rate), shown to the user.
     pause_reason = models.CharField(max_length=300, blank=True)
+    # A campaign that holds single sends (a scenario's step, transactional SMS) rather than an
+    # audience: it runs until someone stops it, never finished by the engine for an empty queue.
+    standing = models.BooleanField(default=False)
 
     class Meta:
         abstract = True
@@ -75,3 +78,39 @@ class SendableMessage(models.Model):
 
     class Meta:
         abstract = True
+
+
+class SentJournal(models.Model):
+    """The send engine's journal of sent messages, any channel: one row appended as soon as the
+    provider accepted a message, folded into the channel's message table a batch at a time
+    (campaigns.engine.sending.fold_journal), then deleted.
+
+    Why a journal: a killed worker must re-send at most the message in flight, so each outcome is
+    recorded before the next message goes out. An UPDATE of the message row writes into every
+    index of the message table (status, sent_at and the provider's id are all indexed): 0.45 to
+    0.65 ms a message on the shared 2-core machine, as long as the provider's answer itself
+    (bench.sms_send). An INSERT here writes one narrow heap row and the primary key's rightmost
+    leaf: 0.09 ms prepared, and it is not waited for (campaigns.engine.journal). The fold then
+    updates a batch of message rows in one statement.
+
+    Logged, not UNLOGGED: PostgreSQL empties an unlogged table after a crash and never copies it
+    to a standby, which would turn every unfolded outcome (a batch per worker) into a duplicate
+    send; a logged row costs about the same once its commit does not wait for the WAL flush.
+
+    No foreign key and no other index: `message_id` names a row of the channel's message table
+    (`channel`), and the journal stays a batch long per worker, so reading it is a short scan.
+    """
+
+    channel = models.CharField(max_length=10)
+    message_id = models.BigIntegerField()
+    sent_at = models.DateTimeField()
+    provider_id = models.CharField(max_length=255)
+    # The channel's own columns written with a sent message (Channel.recorded_with_sent).
+    extra = models.JSONField(default=dict)
+
+    class Meta:
+        app_label = "campaigns"
+        db_table = "campaigns_sent_journal"
+
+    def __str__(self):
+        return f"{self.channel} message {self.message_id} sent"

@@ -24,8 +24,10 @@ from stats.selectors.campaigns import (
 from stats.selectors.contacts import AddressStatus, ContactActivity, TimelineItem, contact_activity
 from stats.selectors.dashboard import Dashboard, account_dashboard
 from stats.selectors.report_csv import report_csv_rows
+from stats.selectors.unopened import messages_not_opened
 
 __all__ = [
+    "messages_not_opened",
     "ActivityPoint",
     "ActivitySeries",
     "AddressStatus",

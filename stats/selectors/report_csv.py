@@ -3,11 +3,11 @@
 import zoneinfo
 from collections.abc import Iterator
 
-from django.utils import formats
 from django.utils.translation import gettext as _
 
 from campaigns.models import EmailCampaign
 from contacts.exports import escape_formula
+from stats.formatting import percent_text
 from stats.selectors.campaigns import (
     campaign_activity,
     campaign_clients,
@@ -17,7 +17,7 @@ from stats.selectors.campaigns import (
 
 
 def _percent(value: float) -> str:
-    return formats.number_format(value * 100, 2)
+    return percent_text(value, 2)
 
 
 def report_csv_rows(campaign: EmailCampaign) -> Iterator[list[str]]:

@@ -17,7 +17,7 @@ from accounts.domain_events import send_on_commit
 from accounts.mail import send_account_mail
 from accounts.models import Membership
 from campaigns.models import EmailCampaign, Message
-from campaigns.pipeline import campaign_pause
+from campaigns.pipeline import campaign_pause, message_mark_bounced
 from campaigns.signals import message_bounced, message_complained
 from contacts.models import (
     Channel,
@@ -152,9 +152,7 @@ def record_bounce(
     else:
         bump_counters(message.campaign_id, soft_bounces=1)
     if permanent:
-        Message.objects.filter(pk=message.pk).update(
-            status=Message.Status.BOUNCED, error=(diagnostic or "")[:500]
-        )
+        message_mark_bounced(message.pk, diagnostic or "")
         suppression_add(
             account=account,
             channel=Channel.EMAIL,

@@ -3,18 +3,19 @@
 from django import template
 from django.utils import formats
 
+from stats.formatting import percent_text
+
 register = template.Library()
 
 
 @register.filter
 def percent(value) -> str:
-    """A rate between 0 and 1 as a percentage with one decimal, in the active language's format
-    (12,5 % in French, 12.5 % in English)."""
+    """A rate between 0 and 1 as a percentage rounded to one decimal, in the active language's
+    format (42,9 % in French, 42.9 % in English for 3/7)."""
     try:
-        number = float(value or 0) * 100
+        return f"{percent_text(value, 1)}\u00a0%"
     except (TypeError, ValueError):
         return ""
-    return f"{formats.number_format(number, 1)}\u00a0%"
 
 
 @register.filter

@@ -69,9 +69,11 @@ def test_an_unknown_recipients_status_filter_is_a_400(api_client, account, schem
 
     response = api_client.get(f"{CAMPAIGNS}{campaign.pk}/recipients/?status=AAA")
     twice = api_client.get(f"{CAMPAIGNS}{campaign.pk}/recipients/?status=sent&status=sent")
+    empty = api_client.get(f"{CAMPAIGNS}{campaign.pk}/recipients/?status=")  # found by schemathesis
 
     _invalid(response, "status")
     _invalid(twice, "status")
+    _invalid(empty, "status")
     path = "/api/v1/campaigns/email/{id}/recipients/"
     assert "enum" in _parameter(schema, path, "get", "status")["schema"]
 

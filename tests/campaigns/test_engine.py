@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.email_channel import EmailChannel
-from campaigns.engine import lifecycle, sending
+from campaigns.engine import journal, lifecycle, sending
 from campaigns.engine.channel import (
     BackendUnavailable,
     ConnectionLost,
@@ -14,7 +14,7 @@ from campaigns.engine.channel import (
     Sent,
 )
 from campaigns.engine.lifecycle import campaign_pause, campaign_resume, campaign_start
-from campaigns.models import EmailCampaign, Message
+from campaigns.models import EmailCampaign, Message, SenderAddress, SentJournal
 from campaigns.services import campaign_create
 from campaigns.signals import campaign_finished, campaign_started, message_bounced, message_sent
 from contacts.models import Suppression, address_hash
@@ -61,31 +61,37 @@ class ScriptedChannel(EmailChannel):
         return self.delivery
 
 
-@pytest.fixture
-def make_campaign(account):
+def started_campaign(account, *emails, start=True):
+    """A campaign to these subscribed addresses (started: its messages frozen)."""
     account.postal_address = "1 rue de la Paix, Paris"
     account.save()
-    sender = SenderAddressFactory(account=account, email="news@boutique.fr", name="Boutique")
-
-    def make(*emails, start=True):
-        newsletter = ContactListFactory(account=account, name="Newsletter")
-        for email in emails:
-            ListMembershipFactory(
-                contact_list=newsletter, contact__email=email, contact__email_status="subscribed"
-            )
-        campaign = campaign_create(
-            account=account,
-            data={
-                "name": "Engine",
-                "subject": "Bonjour",
-                "sender": sender,
-                "html": HTML,
-                "lists": [newsletter],
-            },
+    sender = SenderAddress.objects.filter(
+        account=account, email="news@boutique.fr"
+    ).first() or SenderAddressFactory(account=account, email="news@boutique.fr", name="Boutique")
+    newsletter = ContactListFactory(account=account, name="Newsletter")
+    for email in emails:
+        ListMembershipFactory(
+            contact_list=newsletter, contact__email=email, contact__email_status="subscribed"
         )
-        if start:
-            campaign_start(campaign=campaign)
-        return campaign
+    campaign = campaign_create(
+        account=account,
+        data={
+            "name": "Engine",
+            "subject": "Bonjour",
+            "sender": sender,
+            "html": HTML,
+            "lists": [newsletter],
+        },
+    )
+    if start:
+        campaign_start(campaign=campaign)
+    return campaign
+
+
+@pytest.fixture
+def make_campaign(account):
+    def make(*emails, start=True):
+        return started_campaign(account, *emails, start=start)
 
     return make
 
@@ -246,3 +252,50 @@ def test_campaign_and_message_events_are_sent_on_commit(
     finished = [p for s, _sender, p in heard if s is campaign_finished]
     assert [p["campaign"].pk for p in finished] == [campaign.pk]
     assert heard[-1][0] is campaign_finished
+
+
+def test_sent_outcomes_are_folded_from_the_journal_when_the_batch_ends(make_campaign):
+    campaign = make_campaign("a@example.com", "b@example.com")
+    channel = ScriptedChannel()
+    sending.send_batch(channel, campaign.pk)
+    assert set(statuses(campaign).values()) == {"sent"}
+    assert not SentJournal.objects.exists()
+
+
+def test_lease_recovery_folds_what_a_dead_worker_journaled_and_requeues_the_rest(make_campaign):
+    # given: a worker claimed two messages, the provider accepted the first, the worker died
+    # before its batch was folded
+    campaign = make_campaign("a@example.com", "b@example.com")
+    channel = ScriptedChannel()
+    claimed = sending.claim_batch(channel, campaign.pk)
+    journal.append(channel, claimed[0], "provider-a", {})
+    # when: its lease expires
+    later = timezone.now() + sending.lease() + timezone.timedelta(seconds=1)
+    changed = sending.recover_expired_leases(channel, now=later)
+    # then: the sent one is sent (not sent again), the other is queued
+    assert changed == 2
+    first = Message.objects.get(pk=claimed[0])
+    assert (first.status, first.message_id) == ("sent", "provider-a")
+    assert Message.objects.get(pk=claimed[1]).status == "queued"
+    assert not SentJournal.objects.exists()
+    assert sending.send_batch(channel, campaign.pk) == 1
+    assert channel.delivery.sent == [Message.objects.get(pk=claimed[1]).email]
+
+
+def test_a_fold_writes_only_messages_still_under_their_lease(make_campaign):
+    campaign = make_campaign("a@example.com")
+    channel = ScriptedChannel()
+    [pk] = sending.claim_batch(channel, campaign.pk)
+    journal.append(channel, pk, "provider-a", {})
+    Message.objects.filter(pk=pk).update(status="queued")  # recovered meanwhile
+    assert journal.fold(channel, [pk]) == 0
+    assert Message.objects.get(pk=pk).status == "queued"
+    assert not SentJournal.objects.exists()
+
+
+def test_a_batch_holds_no_more_than_the_pace_sends_in_half_a_lease(settings):
+    # A batch longer than its lease would be recovered, and sent again, while still being sent.
+    settings.SEND_LEASE_SECONDS = 60
+    assert sending.batch_size(1) == 30
+    assert sending.batch_size(5) == 150
+    assert sending.batch_size(100_000) == sending.BATCH_SIZE

@@ -18,6 +18,7 @@ from campaigns.gallery import (
 
 SLUGS = [template.slug for template in gallery()]
 ALLOWED_TAGS = {
+    "contact_ref",
     "first_name",
     "last_name",
     "email",
@@ -126,7 +127,8 @@ def test_rendered_template_has_every_required_part(slug):
     assert 'href="{{ unsubscribe_url }}"' in html
     assert 'href="{{ view_in_browser_url }}"' in html
     assert "{{ account.postal_address }}" in html
-    assert re.search(r'<img [^>]*src="https://images\.example\.com/[\w-]+\.jpg"', html)
+    # pictures served by the platform (tests/campaigns/test_gallery_assets.py checks them all)
+    assert re.search(r'<img [^>]*src="http[^"]+/static/emails/gallery/[\w-]+\.jpg"', html)
     assert '{{ first_name | default:"' in html
     assert '<a href="https://' in html
     for network in ("facebook", "linkedin", "instagram"):
@@ -217,7 +219,7 @@ def test_premailer_url_encodes_the_spaces_of_merge_tags_in_hrefs():
 
     assert 'href="{{%20unsubscribe_url%20}}"' in inlined
     assert 'href="{{%20view_in_browser_url%20}}"' in inlined
-    assert 'href="https://shop.example.com/ventes-privees?ref={{%20email%20}}"' in inlined
+    assert 'href="https://shop.example.com/ventes-privees?ref={{%20contact_ref%20}}"' in inlined
     assert 'href="{{ unsubscribe_url }}"' not in inlined
     assert "{{ account.postal_address }}" in inlined
     assert 'Bonjour {{ first_name | default:"cher client" }},' in inlined

@@ -6,11 +6,8 @@ Real components only: PostgreSQL, Redis, Celery worker processes, an SMTP server
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -21,43 +18,10 @@ from campaigns.tasks import recover_expired_leases_task
 from contacts.models import Contact, ListMembership
 from tests.conftest import requires_postgres
 from tests.factories import ContactListFactory, SenderAddressFactory
+from tests.worker_processes import start_celery_worker, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 2000
 HTML = '<p>Bonjour {{ first_name }}</p><a href="{{ unsubscribe_url }}">Se désinscrire</a>'
-
-
-def start_worker(env) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "sendethic",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            "email,default",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "WARNING",
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=env,
-    )
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @requires_postgres
@@ -104,7 +68,7 @@ def test_sigkill_in_the_middle_of_a_campaign(smtp_server, settings, account):
         "EMAIL_SEND_RATE_PER_ACCOUNT": "100000",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    first = start_worker(env)
+    first = start_celery_worker(env, "email,default")
     second = None
     try:
         # when: the campaign starts, and the worker is killed mid-way
@@ -115,7 +79,7 @@ def test_sigkill_in_the_middle_of_a_campaign(smtp_server, settings, account):
         received_at_kill = len(smtp_server.messages)
         assert received_at_kill < RECIPIENTS, "the campaign finished before the kill"
         time.sleep(3.5)  # the dead worker's lease expires
-        second = start_worker(env)
+        second = start_celery_worker(env, "email,default")
         recover_expired_leases_task.delay()  # what the beat does every minute
         wait_for(
             lambda: EmailCampaign.objects.get(pk=campaign.pk).status == "finished",

@@ -120,3 +120,75 @@ def test_concurrent_calls_with_the_same_key_send_once(account, smtp_server, enqu
     assert len(set(answers)) == 1
     assert len(smtp_server.messages) == 1
     assert Message.objects.get(pk=answers[0]).status == "sent"
+
+
+def _claimed_by_a_dead_worker(campaign, person, *, seconds_ago: int) -> Message:
+    """The state a worker killed in the middle of a single send leaves: the message claimed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return Message.objects.create(
+        campaign=campaign,
+        contact=person,
+        email=person.email,
+        idempotency_key="step-1",
+        status="sending",
+        attempts=1,
+        claimed_at=timezone.now() - timedelta(seconds=seconds_ago),
+    )
+
+
+@pytest.mark.django_db
+def test_a_call_again_takes_over_a_claim_older_than_the_lease(account, smtp_server, settings):
+    # given: the worker died before the provider accepted the message (no journal record)
+    settings.SEND_LEASE_SECONDS = 60
+    campaign = running_campaign(account)
+    zoe = contact(account)
+    stale = _claimed_by_a_dead_worker(campaign, zoe, seconds_ago=61)
+    # when: the caller runs again with the same key (a scenario step after its own lease)
+    message = message_send_one(campaign=campaign, contact=zoe, idempotency_key="step-1")
+    # then: sent now, not left for the periodic recovery
+    assert message.pk == stale.pk and message.status == "sent"
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_the_journal_says_was_sent_is_not_sent_again(account, smtp_server, settings):
+    from campaigns.engine import journal
+    from campaigns.engine.channel import channel_of
+
+    # given: the worker died after the provider accepted the message, before the fold
+    settings.SEND_LEASE_SECONDS = 60
+    campaign = running_campaign(account)
+    zoe = contact(account)
+    stale = _claimed_by_a_dead_worker(campaign, zoe, seconds_ago=61)
+    journal.append(channel_of(campaign), stale.pk, "provider-id-1")
+    # when
+    message = message_send_one(campaign=campaign, contact=zoe, idempotency_key="step-1")
+    # then
+    assert message.status == "sent" and message.message_id == "provider-id-1"
+    assert smtp_server.messages == []
+
+
+@pytest.mark.django_db
+def test_a_claim_within_its_lease_is_left_to_its_worker(account, smtp_server, settings):
+    settings.SEND_LEASE_SECONDS = 60
+    campaign = running_campaign(account)
+    zoe = contact(account)
+    _claimed_by_a_dead_worker(campaign, zoe, seconds_ago=5)
+    message = message_send_one(campaign=campaign, contact=zoe, idempotency_key="step-1")
+    assert message.status == "sending"
+    assert smtp_server.messages == []
+
+
+@pytest.mark.django_db
+def test_an_empty_queue_finishes_a_campaign_but_not_a_standing_one(account, smtp_server):
+    campaign = running_campaign(account)
+    EmailCampaign.objects.filter(pk=campaign.pk).update(standing=True)
+    assert send_batch(campaign.pk) == 0
+    assert EmailCampaign.objects.get(pk=campaign.pk).status == "running"
+
+    EmailCampaign.objects.filter(pk=campaign.pk).update(standing=False)
+    assert send_batch(campaign.pk) == 0
+    assert EmailCampaign.objects.get(pk=campaign.pk).status == "finished"

@@ -47,9 +47,19 @@ def test_campaign_from_gallery_to_inbox_and_unsubscribe(
     page.get_by_text("1 e-mails de test envoyés.").wait_for()
     assert smtp_server.messages[0][1]["Subject"].startswith("[TEST]")
 
-    # send now: the worker delivers, the progress reaches the end
-    page.get_by_role("button", name="Programmer ou envoyer maintenant").click()
-    page.get_by_test_id("campaign-status").filter(has_text="Terminée").wait_for(timeout=60_000)
+    # the checklist has no blocking item left, and the test ticked its own
+    assert page.get_by_test_id("checklist-test_sent").get_attribute("data-ok") == "true"
+    assert page.get_by_test_id("checklist-recipients").get_attribute("data-ok") == "true"
+
+    # send now, after a confirmation that names the audience count
+    page.get_by_role("button", name="Programmer ou envoyer maintenant…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_test_id("send-confirm-text").filter(
+        has_text="maintenant à 2 destinataires"
+    ).wait_for()
+    dialog.get_by_role("button", name="Confirmer").click()
+    page.get_by_text("Envoi lancé à 2 destinataires.").wait_for()
+    page.get_by_test_id("campaign-status").filter(has_text="Envoyée le").wait_for(timeout=60_000)
     received = {to[0]: message for to, message in smtp_server.messages[1:]}
     assert set(received) == {"zoe@example.com", "paul@example.com"}
     assert received["zoe@example.com"]["Subject"] == "Zoé, -30 % ce week-end"

@@ -61,7 +61,7 @@ def test_campaign_report_page(logged_in_page, campaign):
     assert figure("card-delivered") == "8"
     assert figure("card-opens") == "50,0\u00a0%"  # 4 of 8 delivered
     assert (
-        "3 ouvertures et 1 clics par des machines"
+        "3 ouvertures et 1 clic par des machines"
         in page.get_by_test_id("machine-events").inner_text()
     )
     # the chart is drawn, and its figures are also in a table

@@ -368,7 +368,14 @@ def test_the_builders_live_count_takes_activity(logged_in_client, account, story
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert response.json() == {"errors": {"all[0]": f"campagne e-mail inconnue : {other.pk}"}}
+    body = response.json()
+    assert body["errors"] == {"all[0]": f"campagne e-mail inconnue : {other.pk}"}
+    assert body["messages"] == [
+        {
+            "path": "all[0]",
+            "text": f"Condition 1 (Activité e-mail) : campagne e-mail inconnue : {other.pk}",
+        }
+    ]
 
 
 @pytest.mark.e2e

@@ -41,7 +41,7 @@ HTML = """<html><head><style>h1 { color: #123456; }</style></head><body>
 <a href="mailto:service@boutique.fr">Écrire</a>
 <a href="tel:+33102030405">Appeler</a>
 <a href="#top">Haut</a>
-<a href="https://shop.example.com/?ref={{ email }}">Perso</a>
+<a href="https://{{ city }}.example.com/">Perso</a>
 <a href="{{ unsubscribe_url }}">Se désinscrire</a>
 </body></html>"""
 UTM = {"utm_source": "sendethic", "utm_medium": "email", "utm_campaign": "soldes"}
@@ -57,7 +57,7 @@ def test_track_numbers_web_links_appends_utm_and_places_the_pixel():
     )
     assert tracked.html.count("SENDETHICLINK0X") == 2  # the same target is one link
     for untouched in ("mailto:service@boutique.fr", "tel:+33102030405", 'href="#top"',
-                      "?ref={{ email }}", "{{ unsubscribe_url }}"):  # fmt: skip
+                      "https://{{ city }}.example.com/", "{{ unsubscribe_url }}"):  # fmt: skip
         assert untouched in tracked.html
     assert tracked.html.index(links.PIXEL_PLACEHOLDER) < tracked.html.index("</body>")
 

@@ -29,7 +29,7 @@ from hypothesis.stateful import (
 from campaigns import pipeline
 from campaigns.models import Message
 from campaigns.rendering import unsubscribe_token
-from campaigns.services import campaign_create, campaign_schedule
+from campaigns.services import CampaignNotReady, campaign_create, campaign_schedule
 from contacts.imports.services import (
     import_configure,
     import_create,
@@ -308,7 +308,14 @@ class ContactBase(RuleBasedStateMachine):
             },
         )
 
-        campaign_schedule(campaign=campaign, at=None)
+        try:
+            campaign_schedule(campaign=campaign, at=None)
+        except CampaignNotReady as refused:
+            # Only an audience of nobody may be refused here (the pre-send checklist).
+            assert set(refused.fields) == {"lists"}, refused.fields
+            assert not pipeline.audience(campaign).exists()
+            event("a campaign with nobody to send to is refused")
+            return
 
         frozen = set(Message.objects.filter(campaign=campaign).values_list("email", flat=True))
         assert not frozen & self.opted_out, f"sent to opted-out {frozen & self.opted_out}"

@@ -1,228 +1,39 @@
-"""REST API of email campaigns: sender addresses, templates, campaigns and their lifecycle."""
+"""API of the email campaigns: CRUD and their lifecycle (schedule, pause, resume, cancel, test
+sends, recipients)."""
 
-import inspect
-
-from django.core.validators import RegexValidator
 from django.db.models import Count
-from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 
-from accounts.api_conventions import INT64, query_choice
+from accounts.api_conventions import query_choice
 from accounts.api_fields import (
-    StrictBooleanField,
+    AccountObjects,
     StrictCharField,
     StrictChoiceField,
     StrictEmailField,
+    StrictIntegerField,
     StrictModelSerializer,
-    StrictPrimaryKeyRelatedField,
 )
 from accounts.tenancy import AccountObjectsViewSet
 from campaigns import pipeline, services
-from campaigns.dkim import (
-    DOMAIN_MAX_LENGTH,
-    DOMAIN_PATTERN,
-    SELECTOR_PATTERN,
-    dkim_key_create,
-)
-from campaigns.gallery import OBJECTIVES, UNIVERSES, gallery, template_source
-from campaigns.links import UTM_KEYS, clean_utm
-from campaigns.models import DkimKey, EmailCampaign, EmailTemplate, Message, SenderAddress
+from campaigns.api.designs import CampaignDesignSerializer, DesignBody, SavedDesignSerializer
+from campaigns.api.fields import UtmField
+from campaigns.editor import selectors as editor_selectors
+from campaigns.editor.services import campaign_design_save
+from campaigns.gallery import gallery, template_source
+from campaigns.links import clean_utm
+from campaigns.models import EmailCampaign, Message, SenderAddress
+from campaigns.selectors import campaign_checklist
 from contacts.models import ContactList, Segment
-
-
-class SenderAddressSerializer(StrictModelSerializer):
-    is_verified = StrictBooleanField(read_only=True)
-
-    class Meta:
-        model = SenderAddress
-        fields = ["id", "email", "name", "is_verified", "verified_at", "created_at"]
-        read_only_fields = ["id", "is_verified", "verified_at", "created_at"]
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List sender addresses", tags=["Senders"]),
-    retrieve=extend_schema(summary="Get a sender address", tags=["Senders"]),
-    destroy=extend_schema(summary="Delete a sender address", tags=["Senders"]),
-)
-class SenderAddressViewSet(AccountObjectsViewSet):
-    queryset = SenderAddress.objects.all()
-    serializer_class = SenderAddressSerializer
-    pagination_class = None
-
-    @extend_schema(
-        summary="Add a sender address",
-        description="A confirmation email is sent to it; campaigns can use it once confirmed.",
-        tags=["Senders"],
-    )
-    def create(self, request):
-        serializer = SenderAddressSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        sender = services.sender_create(account=request.account, **serializer.validated_data)
-        return Response(SenderAddressSerializer(sender).data, status=status.HTTP_201_CREATED)
-
-    def perform_destroy(self, instance):
-        services.sender_delete(sender=instance)
-
-
-class GalleryTemplateSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    universe = serializers.ChoiceField(choices=list(UNIVERSES.items()))
-    objective = serializers.ChoiceField(choices=list(OBJECTIVES.items()))
-    name = serializers.CharField()
-    description = serializers.CharField()
-
-
-MJML_PATTERN = r"^\s*<mjml"
-
-
-class TemplateSourceField(StrictCharField):
-    """The template's code: HTML, or for `kind` mjml an MJML document (starting with `<mjml`,
-    compiled at save: a source that does not compile is a 400). Merge tags are checked as in
-    campaigns: an unknown or unclosed tag is a 400."""
-
-
-class EmailTemplateSerializer(StrictModelSerializer):
-    source = TemplateSourceField()
-
-    class Meta:
-        model = EmailTemplate
-        fields = ["id", "name", "kind", "source", "html", "created_at", "updated_at"]
-        read_only_fields = ["id", "html", "created_at", "updated_at"]
-
-
-# The request of POST /templates/, written out because its rule on `source` depends on `kind`
-# (which a serializer field cannot say): an MJML source starts with `<mjml`.
-TEMPLATE_REQUEST_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 200},
-        "kind": {
-            "type": "string",
-            "enum": EmailTemplate.Kind.values,
-            "default": EmailTemplate.Kind.HTML,
-        },
-        "source": {
-            "type": "string",
-            "minLength": 1,
-            "description": inspect.cleandoc(TemplateSourceField.__doc__),
-        },
-    },
-    "required": ["name", "source"],
-    "anyOf": [
-        # Patterns, not one-value enums: the schema's enum post-processing would merge those
-        # into the full enum and lose the condition.
-        {"properties": {"kind": {"type": "string", "pattern": f"^{EmailTemplate.Kind.HTML}$"}}},
-        {
-            "properties": {
-                "kind": {"type": "string", "pattern": f"^{EmailTemplate.Kind.MJML}$"},
-                "source": {"type": "string", "pattern": MJML_PATTERN},
-            },
-            "required": ["kind"],
-        },
-    ],
-}
-
-
-class EmailTemplateCreateSerializer(EmailTemplateSerializer):
-    """The body of POST /templates/; its schema is TEMPLATE_REQUEST_SCHEMA."""
-
-
-class _TemplateRequestSchema(OpenApiSerializerExtension):
-    target_class = EmailTemplateCreateSerializer
-
-    def map_serializer(self, auto_schema, direction):
-        return TEMPLATE_REQUEST_SCHEMA
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List the account's templates", tags=["Templates"]),
-    retrieve=extend_schema(summary="Get a template", tags=["Templates"]),
-    destroy=extend_schema(summary="Delete a template", tags=["Templates"]),
-)
-class EmailTemplateViewSet(AccountObjectsViewSet):
-    queryset = EmailTemplate.objects.all()
-    serializer_class = EmailTemplateSerializer
-
-    @extend_schema(
-        summary="Save a template (MJML is compiled, HTML kept)",
-        request=EmailTemplateCreateSerializer,
-        responses={201: EmailTemplateSerializer},
-        tags=["Templates"],
-    )
-    def create(self, request):
-        serializer = EmailTemplateCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        template = services.template_save(account=request.account, **serializer.validated_data)
-        return Response(EmailTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        summary="The starter gallery (responsive MJML templates by universe and objective)",
-        responses=GalleryTemplateSerializer(many=True),
-        tags=["Templates"],
-    )
-    @action(detail=False, methods=["get"], pagination_class=None)
-    def gallery(self, request):
-        return Response(GalleryTemplateSerializer(gallery(), many=True).data)
-
-
-class StrictManyRelatedField(serializers.ManyRelatedField):
-    """A JSON array of ids, nothing else: DRF's takes any iterable, so `{}` passed as none."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, list):
-            self.fail("not_a_list", input_type=type(data).__name__)
-        return super().to_internal_value(data)
-
-
-@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": INT64})
-class AccountObjects(StrictPrimaryKeyRelatedField):
-    """Ids of the caller's own lists, segments or senders: another account's id is invalid.
-    Ids are positive 64-bit integers (the database's range), as the schema says."""
-
-    def __init__(self, model, **kwargs):
-        self.model = model
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, int) and not isinstance(data, bool) and not 1 <= data <= INT64:
-            self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
-
-    @classmethod
-    def many_init(cls, *args, **kwargs):
-        list_kwargs = {"child_relation": cls(*args, **kwargs)}
-        for key in kwargs:
-            if key in MANY_RELATION_KWARGS:
-                list_kwargs[key] = kwargs[key]
-        return StrictManyRelatedField(**list_kwargs)
-
-    def get_queryset(self):
-        return self.model.objects.filter(account=self.context["request"].account)
-
-
-@extend_schema_field(
-    {
-        "type": "object",
-        "properties": {
-            key: {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000]*$"}
-            for key in UTM_KEYS
-        },
-        "additionalProperties": False,
-    }
-)
-class UtmField(serializers.DictField):
-    """The five standard UTM keys (campaigns.links.clean_utm refuses any other)."""
 
 
 class _CampaignListSerializer(serializers.ListSerializer):
@@ -307,8 +118,47 @@ def _campaign_data(validated: dict) -> dict:
 
 class ScheduleSerializer(serializers.Serializer):
     at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="When to send; empty or past: now."
+        required=False,
+        allow_null=True,
+        help_text="When to send; empty: now. A time in the past is refused (400, field `at`). "
+        "A scheduled campaign may be scheduled again (rescheduled) or sent now.",
     )
+    expected_recipients = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text="The audience count you confirmed (`GET …/checklist/`): if the audience "
+        "changed since, the campaign is not sent (409, code `audience_changed`).",
+    )
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(
+        choices=[
+            "sender",
+            "subject",
+            "preheader",
+            "content",
+            "unsubscribe_link",
+            "recipients",
+            "postal_address",
+            "test_sent",
+        ]
+    )
+    field = serializers.CharField(help_text="What to change; a refused send names it in `fields`.")
+    ok = serializers.BooleanField()
+    blocking = serializers.BooleanField(help_text="A failing blocking item refuses sending (409).")
+    label = serializers.CharField()
+    problem = serializers.CharField(help_text="What is wrong, when the item fails; else empty.")
+
+
+class ChecklistSerializer(serializers.Serializer):
+    ready = serializers.BooleanField(help_text="No blocking item fails: the campaign may be sent.")
+    recipients = serializers.IntegerField(
+        help_text="Who would receive it now, after consent and suppression: confirm this figure "
+        "before sending."
+    )
+    items = ChecklistItemSerializer(many=True)
 
 
 class SendTestSerializer(serializers.Serializer):
@@ -410,7 +260,31 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
             campaign=self.get_object(),
             at=serializer.validated_data.get("at"),
             sandbox=request.auth.is_test,
+            expected_recipients=serializer.validated_data.get("expected_recipients"),
         )
+        return Response(EmailCampaignSerializer(campaign, context={"request": request}).data)
+
+    # Pre-send safeguards: the checklist the schedule action enforces, and unscheduling.
+    @extend_schema(
+        summary="Pre-send checklist and audience count",
+        description="What scheduling checks: blocking items refuse `schedule` with a 409 naming "
+        "their fields; the others are warnings. `recipients` is the audience as it stands now.",
+        responses=ChecklistSerializer,
+        tags=["Email campaigns"],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def checklist(self, request, pk=None):
+        return Response(ChecklistSerializer(campaign_checklist(self.get_object())).data)
+
+    @extend_schema(
+        summary="Unschedule a scheduled campaign (back to draft)",
+        request=None,
+        responses=EmailCampaignSerializer,
+        tags=["Email campaigns"],
+    )
+    @action(detail=True, methods=["post"])
+    def unschedule(self, request, pk=None):
+        campaign = services.campaign_unschedule(campaign=self.get_object())
         return Response(EmailCampaignSerializer(campaign, context={"request": request}).data)
 
     def _transition(self, request, change, name: str):
@@ -485,53 +359,35 @@ class EmailCampaignViewSet(AccountObjectsViewSet):
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
-
-@extend_schema_field({"type": "string", "pattern": DOMAIN_PATTERN, "maxLength": DOMAIN_MAX_LENGTH})
-class DomainField(StrictCharField):
-    """A host name: the schema's pattern is its ASCII form; a Unicode one is also taken (IDNA),
-    checked by the service (campaigns.dkim.check_domain)."""
-
-
-class DkimKeySerializer(StrictModelSerializer):
-    # Spaces around a name are refused, not trimmed: the schema's pattern says no spaces.
-    domain = DomainField(
-        max_length=DOMAIN_MAX_LENGTH,
-        trim_whitespace=False,
-        help_text="The sending domain, e.g. `shop.example` (a Unicode name is encoded with IDNA).",
-    )
-    selector = StrictCharField(
-        max_length=63,
-        trim_whitespace=False,
-        required=False,
-        validators=[RegexValidator(SELECTOR_PATTERN, "Give a DNS label.")],
-        help_text="A DNS label: letters, digits and hyphens, not at either end.",
-    )
-    dns_name = serializers.CharField(read_only=True, help_text="TXT record name to publish")
-    dns_value = serializers.CharField(read_only=True, help_text="TXT record value to publish")
-
-    class Meta:
-        model = DkimKey
-        fields = ["id", "domain", "selector", "dns_name", "dns_value", "created_at"]
-        read_only_fields = ["id", "dns_name", "dns_value", "created_at"]
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List DKIM keys", tags=["Senders"]),
-    retrieve=extend_schema(summary="Get a DKIM key and its DNS record", tags=["Senders"]),
-    destroy=extend_schema(summary="Delete a DKIM key", tags=["Senders"]),
-)
-class DkimKeyViewSet(AccountObjectsViewSet):
-    queryset = DkimKey.objects.all()
-    serializer_class = DkimKeySerializer
-    pagination_class = None
-
     @extend_schema(
-        summary="Create a DKIM key for a sending domain",
-        description="Publish the returned TXT record; messages from this domain are then signed.",
-        tags=["Senders"],
+        methods=["GET"],
+        summary="The campaign's block design",
+        responses=CampaignDesignSerializer,
+        tags=["Email campaigns"],
     )
-    def create(self, request):
-        serializer = DkimKeySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        key = dkim_key_create(account=request.account, **serializer.validated_data)
-        return Response(DkimKeySerializer(key).data, status=status.HTTP_201_CREATED)
+    @extend_schema(
+        methods=["PUT"],
+        summary="Replace the campaign's content with a block design (before sending)",
+        description="The design is checked (a 400 names each mistake by its JSON path in "
+        "`fields`, e.g. `sections[0].columns[0].blocks[1].alt`), its merge tags too, then "
+        "compiled to HTML, which becomes the campaign's content. A campaign already sent is a "
+        "409.",
+        request=DesignBody,
+        responses={
+            200: SavedDesignSerializer,
+            409: OpenApiResponse(description="The campaign is sending or was sent."),
+        },
+        tags=["Email campaigns"],
+    )
+    @action(detail=True, methods=["get", "put"], pagination_class=None)
+    def design(self, request, pk=None):
+        campaign = self.get_object()
+        if request.method == "PUT":
+            saved = campaign_design_save(campaign=campaign, design=request.data)
+            return Response(SavedDesignSerializer(saved).data)
+        design, changed_elsewhere = editor_selectors.campaign_design(campaign)
+        return Response(
+            CampaignDesignSerializer(
+                {"design": design, "html": campaign.html, "changed_elsewhere": changed_elsewhere}
+            ).data
+        )

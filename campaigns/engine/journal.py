@@ -1,0 +1,228 @@
+"""The sent journal (SentJournal): how the engine records that a provider accepted a message,
+one row per message, then folds those rows into the channel's message table a batch at a time.
+
+The promise (DESIGN §5): a worker killed at any moment re-sends at most the message in flight.
+So the record of message N must be in PostgreSQL's hands before message N+1 is handed to the
+provider. The record is one INSERT (prepared, asynchronous commit) sent on a connection of its
+own, without waiting for its answer: the answer is read just before the next record is sent (or
+before a fold), so PostgreSQL inserts N while the worker waits for the provider's answer to N+1.
+
+Why this keeps the promise: once the statement is written to the server's socket, PostgreSQL
+reads it, runs it and commits it whether or not the client is still there to read the answer
+(a server notices a vanished client only when it next reads or writes to it, and the INSERT is
+complete by then; client_connection_check_interval, off by default, is far longer than the
+INSERT). A SIGKILLed worker's kernel still delivers what it had written
+(tests/campaigns/test_sent_journal.py kills 20 writers right after a record). What it no longer
+promises: if the network between the worker and PostgreSQL loses that last packet at the very
+moment the worker dies, message N is re-sent too — two duplicates for that kill instead of one. Waiting for each answer instead (the synchronous path,
+used on SQLite and inside a caller's transaction) costs one more round trip a message: on a
+loaded machine as long as the provider's own (bench.sms_send).
+
+A crash of PostgreSQL itself may forget the last few hundred milliseconds of outcomes
+(asynchronous commit: wal_writer_delay × 3), whose messages are sent again: duplicates, never a
+loss; their rows are still "sending" and lease recovery requeues them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import threading
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from campaigns.engine.channel import Channel
+from campaigns.engine.models import SentJournal
+
+# Commits without waiting for the WAL flush (SET LOCAL in the same query string: PostgreSQL runs
+# a multi-statement query as one implicit transaction, so it holds for that transaction only).
+# Waiting for the flush cost 8 ms a message on a shared disk, more than the provider's answer.
+ASYNCHRONOUS_COMMIT = "SET LOCAL synchronous_commit TO off; "
+
+_TABLE = SentJournal._meta.db_table
+_COLUMNS = "(channel, message_id, sent_at, provider_id, extra)"
+# Prepared once per session: parsing and planning the INSERT for every message cost about a
+# third of its round trip.
+_PREPARE = (
+    "PREPARE sendethic_sent_journal (varchar, bigint, timestamptz, varchar, jsonb) AS "  # noqa: S608
+    f"INSERT INTO {_TABLE} {_COLUMNS} VALUES ($1, $2, $3, $4, $5)"
+)
+_EXECUTE = f"{ASYNCHRONOUS_COMMIT}EXECUTE sendethic_sent_journal (%s, %s, %s, %s, %s)"
+
+# A batch's outcomes are folded when it ends, and meanwhile at least this often, so that a slow
+# batch (a low pace) does not hide its sent messages from reports and receipts for long.
+FOLD_EVERY = timedelta(seconds=1)
+
+
+class _Writer(threading.local):
+    """The journal's own PostgreSQL connection in this thread (psycopg2's asynchronous mode:
+    execute() sends the statement and returns; poll() reads the answer). Kept between batches;
+    the task that sends them closes it (close()), and a thread's own goes with the thread.
+    One more PostgreSQL session per sending worker process; it holds a prepared statement, so
+    it needs a direct connection or a pooler in session mode (not PgBouncer's transaction
+    mode)."""
+
+    def __init__(self):
+        self.connection = None
+        self.cursor = None  # psycopg2 needs it alive until the answer is read
+        self.pid = None
+        self.pending = False
+
+    def _connect(self):
+        import psycopg2
+        import psycopg2.extensions
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        self.connection = psycopg2.connect(**params, async_=1)
+        self.pid = os.getpid()
+        self.pending = False
+        self._wait()
+        self.cursor = self.connection.cursor()
+        self.cursor.execute(_PREPARE)
+        self._wait()
+
+    def _wait(self):
+        import psycopg2.extensions
+
+        while True:
+            state = self.connection.poll()
+            if state == psycopg2.extensions.POLL_OK:
+                return
+            if state == psycopg2.extensions.POLL_READ:
+                select.select([self.connection.fileno()], [], [])
+            elif state == psycopg2.extensions.POLL_WRITE:
+                select.select([], [self.connection.fileno()], [])
+
+    def send(self, values) -> None:
+        """Write one INSERT to the server, after the answer to the previous one."""
+        # A connection made before a fork (Celery's prefork pool) belongs to the parent.
+        if self.connection is None or self.connection.closed or self.pid != os.getpid():
+            self._connect()
+        self.flush()
+        self.cursor.execute(_EXECUTE, values)
+        self.pending = True
+
+    def flush(self) -> None:
+        """Wait for the answer to the INSERT sent last (an error is raised here)."""
+        if self.pending:
+            self.pending = False
+            try:
+                self._wait()
+            except Exception:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        if self.connection is not None and not self.connection.closed:
+            self.connection.close()
+        self.connection = self.cursor = None
+        self.pending = False
+
+
+_writer = _Writer()
+
+
+def _pipelined() -> bool:
+    # Inside a caller's transaction the record belongs to that transaction: the caller's own
+    # connection writes it, and waits.
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return not is_psycopg3
+
+
+def append(channel: Channel, pk: int, provider_id: str, extra: dict | None = None) -> None:
+    """Record that the provider accepted message `pk` of `channel`; fold() writes it into the
+    message table."""
+    values = [channel.name, pk, timezone.now(), provider_id, json.dumps(extra or {})]
+    if _pipelined():
+        _writer.send(values)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TABLE} {_COLUMNS} VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
+            values,
+        )
+
+
+def flush() -> None:
+    """Wait until every record appended by this process is committed."""
+    _writer.flush()
+
+
+def close() -> None:
+    """Close this thread's journal connection, once its last record is committed."""
+    try:
+        _writer.flush()
+    finally:
+        _writer.close()
+
+
+def fold(channel: Channel, ids) -> int:
+    """Write the journal's sent outcomes of messages `ids` into the channel's message table, in
+    one transaction, and drop them from the journal. Conditional on the lease, like every record
+    of the engine: a message put back in the queue meanwhile is not marked sent. Returns how
+    many messages were."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    flush()
+    Message = channel.message_model  # noqa: N806
+    table = Message._meta.db_table
+    journal = SentJournal.objects.filter(channel=channel.name, message_id__in=ids)
+    folded = 0
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not outer:
+            # As for the journal's rows: a crash of PostgreSQL may undo a fold (and the
+            # journal's DELETE with it), never lose an outcome.
+            with connection.cursor() as cursor:
+                cursor.execute(ASYNCHRONOUS_COMMIT.strip())
+        entries = list(journal.values_list("message_id", "sent_at", "provider_id", "extra"))
+        # Rows with the same channel columns go in one UPDATE … FROM (VALUES …).
+        by_columns: dict[tuple[str, ...], list] = {}
+        for message_id, sent_at, provider_id, extra in entries:
+            names = tuple(sorted(extra))
+            by_columns.setdefault(names, []).append(
+                [message_id, sent_at, provider_id, *(extra[name] for name in names)]
+            )
+        for names, rows in by_columns.items():
+            # Column names from the channel's model, never from input.
+            fields = [Message._meta.get_field(name) for name in names]
+            # VALUES columns are named column1, column2… by PostgreSQL and SQLite alike.
+            extra_sets = "".join(
+                f", {field.column} = CAST(v.column{index} AS {field.db_type(connection)})"
+                for index, field in enumerate(fields, start=4)
+            )
+            row = "(" + ", ".join(["%s"] * (3 + len(names))) + ")"
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET status = %s, sent_at = v.column2, "  # noqa: S608
+                    f"message_id = v.column3, error = ''{extra_sets} "
+                    f"FROM (VALUES {', '.join([row] * len(rows))}) AS v "
+                    f"WHERE {table}.id = v.column1 AND {table}.status = %s",
+                    [
+                        Message.Status.SENT,
+                        *(value for values in rows for value in values),
+                        Message.Status.SENDING,
+                    ],
+                )
+                folded += cursor.rowcount
+        if entries:
+            journal._raw_delete(journal.db)
+    return folded
+
+
+def fold_provider_id(channel: Channel, provider_id: str) -> int:
+    """Fold the journal's entry of the message the provider calls `provider_id`, if there is
+    one: a delivery receipt may come back before its batch is folded."""
+    flush()
+    ids = SentJournal.objects.filter(channel=channel.name, provider_id=provider_id).values_list(
+        "message_id", flat=True
+    )
+    return fold(channel, ids)

@@ -1,0 +1,63 @@
+"""The sent journal's records are sent to PostgreSQL without waiting for the answer (the
+answer is read before the next record): a record written before the worker is SIGKILLed must
+still be committed, or a kill would re-send two messages instead of the one in flight.
+
+Real PostgreSQL and real processes: each child writes two records and kills itself at once,
+the second record's answer never read.
+"""
+
+import os
+import signal
+
+import pytest
+
+from campaigns.engine import journal, sending
+from campaigns.engine.channel import channel_named
+from campaigns.models import Message, SentJournal
+from tests.campaigns.test_engine import ScriptedChannel, started_campaign
+from tests.conftest import requires_postgres
+from tests.worker_processes import wait_for
+
+KILLS = 20
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_record_written_just_before_a_sigkill_is_committed():
+    channel = channel_named("email")
+    for kill in range(KILLS):
+        child = os.fork()
+        if child == 0:  # the worker: its own journal connection (made after the fork)
+            try:
+                journal.append(channel, 2 * kill, f"first-{kill}", {})
+                journal.append(channel, 2 * kill + 1, f"second-{kill}", {})
+            finally:
+                os.kill(os.getpid(), signal.SIGKILL)
+        _pid, status = os.waitpid(child, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+    # The last statements may still be running in their server processes: waited for, bounded.
+    def recorded():
+        return sorted(SentJournal.objects.values_list("message_id", flat=True))
+
+    wait_for(lambda: len(recorded()) >= 2 * KILLS, 30, "every record")
+    assert recorded() == list(range(2 * KILLS))
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_sent_outside_a_transaction_is_journaled_then_folded(account):
+    # given: outside any transaction (as a worker's task) the records go through the journal's
+    # own connection
+    channel = ScriptedChannel()
+    campaign = started_campaign(account, "a@example.com", "b@example.com", "c@example.com")
+    # when
+    assert sending.send_batch(channel, campaign.pk) == 3
+    # then
+    assert dict(Message.objects.values_list("email", "message_id")) == {
+        "a@example.com": "provider-a@example.com",
+        "b@example.com": "provider-b@example.com",
+        "c@example.com": "provider-c@example.com",
+    }
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    assert not SentJournal.objects.exists()
