@@ -4,7 +4,8 @@ Generates N contacts on PostgreSQL with COPY (custom date and number fields, bir
 holding a third of them), then times, in the same run, the compiled segment count and a
 hand-written SQL query for the same rule:
   (a) last order more than 90 days ago AND points > 100 AND in the list;
-  (b) birthday within the next 7 days.
+  (b) birthday within the next 7 days;
+  (c) aged 18 to 30 (age in years, relative to today).
 
     DATABASE_URL=postgres://... python -m bench.segments [--contacts 1000000] [--repeat 7]
 """
@@ -55,7 +56,12 @@ def run(count: int, repeat: int, keep: bool = False) -> None:
     from accounts.services import account_create
     from contacts.models import ContactList
     from contacts.segments.compiler import account_today, count_matching
-    from contacts.segments.language import FieldCatalog, anniversary_days, validate_rules
+    from contacts.segments.language import (
+        FieldCatalog,
+        anniversary_days,
+        validate_rules,
+        years_before,
+    )
     from contacts.services.fields import field_create
 
     if connection.vendor != "postgresql":
@@ -122,6 +128,17 @@ def run(count: int, repeat: int, keep: bool = False) -> None:
                 account.pk,
                 [f"{m:02d}-{d:02d}" for m, d in anniversary_days(today, 7)],
             ],
+        ),
+        "(c) aged 18 to 30": (
+            {
+                "all": [
+                    {"field": "birth_date", "op": "age_at_least", "value": 18},
+                    {"field": "birth_date", "op": "age_at_most", "value": 30},
+                ]
+            },
+            "SELECT count(*) FROM contacts_contact WHERE account_id = %s "
+            "AND birth_date <= %s AND birth_date > %s",
+            [account.pk, years_before(today, 18), years_before(today, 31)],
         ),
     }
     try:

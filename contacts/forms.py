@@ -133,7 +133,10 @@ class ImportOptionsForm(forms.Form):
         widget=forms.RadioSelect,
     )
     target_list = forms.ModelChoiceField(
-        label=_("Add the contacts to the list"), queryset=ContactList.objects.none(), required=False
+        label=_("Add the contacts to the list"),
+        queryset=ContactList.objects.none(),
+        required=False,
+        empty_label=_("No list"),
     )
     email_status = forms.ChoiceField(
         label=_("Email consent of these contacts"),
@@ -158,8 +161,16 @@ class ImportOptionsForm(forms.Form):
 
 
 class ExportForm(forms.Form):
+    # The values are contacts.exports.EXPORT_FORMATS (which imports this module for its labels).
     format = forms.ChoiceField(
-        label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)")], initial="csv"
+        label=_("Format"),
+        choices=[
+            ("excel_fr", _("Excel (France): CSV with ; and labels")),
+            ("xlsx", _("Excel (XLSX)")),
+            ("csv", _("Technical CSV (keys, ISO dates)")),
+        ],
+        initial="excel_fr",
+        widget=forms.RadioSelect,
     )
     contact_list = forms.ModelChoiceField(
         label=_("Contacts"),

@@ -197,6 +197,8 @@ class ConsentRecord(models.Model):
         UI = "ui", _("Edited by a user")
         DOUBLE_OPTIN = "double_optin", _("Double opt-in confirmation")
         UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+        # A STOP (or ARRET…) sent back by SMS; the reply's words and provider id are the proof.
+        SMS_REPLY = "sms_reply", _("SMS reply")
         BOUNCE = "bounce", _("Bounce or complaint")
         CONNECTOR = "connector", _("Shop connector")
         ERASURE = "erasure", _("Erasure")

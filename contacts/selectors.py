@@ -11,6 +11,7 @@ from contacts.models import (
     ContactList,
     ListMembership,
 )
+from contacts.search import search_filter
 
 
 def contact_fields_of(account: Account) -> QuerySet[ContactField]:
@@ -32,13 +33,9 @@ def contacts_search(
     contacts = contacts_of(account)
     query = query.strip()
     if query:
-        contacts = contacts.filter(
-            Q(email__icontains=query)
-            | Q(first_name__icontains=query)
-            | Q(last_name__icontains=query)
-            | Q(mobile__icontains=query)
-            | Q(company__icontains=query)
-        )
+        # Accents and case ignored, a phone typed nationally understood (contacts/search.py).
+        alias, condition = search_filter(query, account.default_phone_region)
+        contacts = contacts.alias(**alias).filter(condition)
     if email_status:
         contacts = contacts.filter(email_status=email_status)
     if sms_status:

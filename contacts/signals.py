@@ -10,6 +10,8 @@ Who sends what:
   channel a write unsubscribes; consent_change sends `contact_unsubscribed`. `source` is the
   consent proof's source (contacts.models.ConsentRecord.Source: "api", "ui", "import",
   "connector", "unsubscribe", "bounce", …).
+- list_add_contacts sends `contacts_joined_list` once per call, with the contacts that were not
+  subscribed members before.
 - Imports send no per-contact event, on either engine: the PostgreSQL engine writes its rows in
   SQL, and a Python signal per row would cost it its speed. An import announces itself once,
   with `import_finished`, when it is done; a receiver that needs the contacts reads them then.
@@ -23,6 +25,8 @@ contact_created = Signal()
 contact_updated = Signal()
 # account_id, contact_id, channel ("email", "sms"), source
 contact_unsubscribed = Signal()
+# account_id, list_id, contact_ids (those list_add_contacts added or subscribed again)
+contacts_joined_list = Signal()
 # account_id, import_id, created, updated, skipped, errors (row counts of the finished import)
 import_finished = Signal()
 

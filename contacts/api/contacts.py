@@ -1,5 +1,7 @@
 """API of the contacts: CRUD, upsert by key, bulk upsert, consent, GDPR access and erasure."""
 
+from contextlib import contextmanager
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -11,7 +13,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from accounts.api_conventions import INT64, Conflict, query_choice, query_id, query_text
@@ -24,6 +26,7 @@ from contacts.models import (
     ConsentRecord,
     ConsentStatus,
     Contact,
+    ContactField,
     ContactList,
     DuplicatePolicy,
 )
@@ -31,6 +34,7 @@ from contacts.services import consent as consent_services
 from contacts.services.consent import ConsentProof
 from contacts.services.contacts import (
     MAX_BULK_ROWS,
+    ContactDataError,
     contact_delete,
     contact_update,
     contact_upsert,
@@ -66,7 +70,7 @@ class ContactInputSerializer(serializers.Serializer):
     fields = serializers.DictField(
         required=False,
         help_text="Custom field key → value. Every key must be a custom field of the account "
-        "(GET /api/v1/fields/); an unknown key is a 400 naming it.",
+        "(GET /api/v1/fields/): an unknown key is a 404 naming it, as an unknown id would be.",
     )
     email_status = StrictChoiceField(choices=ConsentStatus.choices, required=False)
     sms_status = StrictChoiceField(choices=ConsentStatus.choices, required=False)
@@ -211,12 +215,13 @@ class ContactViewSet(AccountObjectsViewSet):
     )
     def create(self, request):
         data = self._input(request)
-        contact, created = contact_upsert(
-            account=request.account,
-            data=data,
-            proof=api_proof(request),
-            policy=DuplicatePolicy.SKIP,
-        )
+        with unknown_fields_are_404(request.account, data):
+            contact, created = contact_upsert(
+                account=request.account,
+                data=data,
+                proof=api_proof(request),
+                policy=DuplicatePolicy.SKIP,
+            )
         if not created:
             raise Conflict(f"Contact {contact.pk} already has this key.", code="contact_exists")
         return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
@@ -230,9 +235,11 @@ class ContactViewSet(AccountObjectsViewSet):
     )
     @action(detail=False, methods=["post"])
     def upsert(self, request):
-        contact, created = contact_upsert(
-            account=request.account, data=self._input(request), proof=api_proof(request)
-        )
+        data = self._input(request)
+        with unknown_fields_are_404(request.account, data):
+            contact, created = contact_upsert(
+                account=request.account, data=data, proof=api_proof(request)
+            )
         return Response(
             ContactSerializer(contact).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -246,9 +253,9 @@ class ContactViewSet(AccountObjectsViewSet):
     )
     def partial_update(self, request, pk=None):
         contact = self.get_object()
-        contact = contact_update(
-            contact=contact, data=self._input(request), proof=api_proof(request)
-        )
+        data = self._input(request)
+        with unknown_fields_are_404(request.account, data):
+            contact = contact_update(contact=contact, data=data, proof=api_proof(request))
         return Response(ContactSerializer(contact).data)
 
     @extend_schema(
@@ -363,3 +370,19 @@ class ContactViewSet(AccountObjectsViewSet):
         serializer = ContactInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return {key: request.data[key] for key in serializer.validated_data}
+
+
+@contextmanager
+def unknown_fields_are_404(account, data: dict):
+    """A contact refused only because `fields` names custom fields the account does not have
+    is a 404, as an export naming such a field: the request is well formed, the fields are not
+    there (for this account). With any other reason it stays the 400 naming every field."""
+    try:
+        yield
+    except ContactDataError as error:
+        custom_keys = set(data.get("fields") or {})
+        known = ContactField.objects.filter(account=account, key__in=custom_keys)
+        unknown = sorted(custom_keys - set(known.values_list("key", flat=True)))
+        if unknown and set(error.fields) == {f"fields.{key}" for key in unknown}:
+            raise NotFound(f"No custom field {', '.join(unknown)} in this account.") from error
+        raise

@@ -3,6 +3,7 @@
 import re
 
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
@@ -11,14 +12,32 @@ from rest_framework.exceptions import NotFound, ValidationError
 from accounts.api_conventions import query_choice, query_id, query_text
 from accounts.tenancy import get_for_account_or_404
 from contacts import selectors
-from contacts.exports import DEFAULT_COLUMNS, csv_stream, export_rows, xlsx_file
+from contacts.exports import (
+    CSV,
+    DEFAULT_COLUMNS,
+    EXCEL_FR,
+    EXPORT_FORMATS,
+    XLSX,
+    csv_stream,
+    excel_fr_stream,
+    export_rows,
+    export_rows_excel_fr,
+    xlsx_file,
+)
 from contacts.models import ContactList, ListMembership, Segment
 from contacts.segments import selectors as segment_selectors
 
 
-def export_response(contacts, columns: list[str], file_format: str, filename: str):
+def export_response(account, contacts, columns: list[str], file_format: str, filename: str):
+    if file_format == EXCEL_FR:
+        response = StreamingHttpResponse(
+            excel_fr_stream(export_rows_excel_fr(account, contacts, columns)),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
     rows = export_rows(contacts, columns)
-    if file_format == "xlsx":
+    if file_format == XLSX:
         return FileResponse(
             xlsx_file(rows),
             as_attachment=True,
@@ -60,9 +79,19 @@ def export_columns(account, requested: str) -> list[str]:
 
 
 @extend_schema(
-    summary="Export contacts (CSV or XLSX), all or one list",
+    summary="Export contacts (technical CSV, Excel (France) CSV or XLSX), all or one list",
     parameters=[
-        OpenApiParameter("format", str, enum=["csv", "xlsx"], default="csv"),
+        OpenApiParameter(
+            "format",
+            str,
+            enum=list(EXPORT_FORMATS),
+            default=CSV,
+            description="`csv`: the technical CSV, for machines (UTF-8 with BOM, `;`, field keys "
+            "as headers, ISO 8601 dates, status codes). `excel_fr`: what French Excel opens as "
+            "it is (UTF-8 with BOM, `;`, CRLF, the fields' labels as headers, dates dd/mm/yyyy, "
+            "decimal commas, consent and salutation in words, in the account's language). "
+            "`xlsx`: an Excel workbook with the technical values.",
+        ),
         OpenApiParameter("list", int, description="Only the members of this list"),
         OpenApiParameter("segment", int, description="Only the contacts of this segment"),
         OpenApiParameter(
@@ -84,7 +113,7 @@ def export_columns(account, requested: str) -> list[str]:
 )
 class ContactExportViewSet(viewsets.ViewSet):
     def list(self, request):
-        file_format = query_choice(request, "format", ["csv", "xlsx"], default="csv")
+        file_format = query_choice(request, "format", list(EXPORT_FORMATS), default=CSV)
         columns = export_columns(request.account, query_text(request, "fields"))
         contacts = selectors.contacts_of(request.account)
         list_id = query_id(request, "list")
@@ -100,4 +129,6 @@ class ContactExportViewSet(viewsets.ViewSet):
             contacts = contacts.filter(
                 pk__in=segment_selectors.segment_contacts(segment).values("pk")
             )
-        return export_response(contacts, columns, file_format, "contacts")
+        # A key has no visitor's language: an Excel (France) file speaks the account's.
+        with translation.override(request.account.language):
+            return export_response(request.account, contacts, columns, file_format, "contacts")

@@ -2,18 +2,35 @@
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from accounts.api_conventions import INT64
+from accounts.api_conventions import INT64, query_choice
 from accounts.api_fields import StrictCharField, StrictChoiceField, StrictIntegerField
 from accounts.api_parsers import BoundedJSONParser
 from accounts.tenancy import AccountScopedViewMixin, get_for_account_or_404
+from contacts.exports import CSV, EXCEL_FR
 from contacts.imports import services as import_services
 from contacts.models import ConsentStatus, ContactImport, ContactList, DuplicatePolicy
+
+
+def rejects_response(contact_import: ContactImport, file_format: str) -> FileResponse | None:
+    """The rejected rows as a download (the page and the API)."""
+    found = import_services.import_rejects_file(contact_import, file_format)
+    if found is None:
+        return None
+    handle, filename = found
+    return FileResponse(
+        handle, as_attachment=True, filename=filename, content_type="text/csv; charset=utf-8"
+    )
 
 
 class ContactImportSerializer(serializers.ModelSerializer):
@@ -32,6 +49,12 @@ class ContactImportSerializer(serializers.ModelSerializer):
             "finished_at",
         ]  # fmt: skip
         read_only_fields = fields
+        extra_kwargs = {
+            "error_count": {
+                "help_text": "Rejected rows (a row with several bad values counts once); "
+                "created + updated + skipped + error_count = processed_rows."
+            }
+        }
 
     def get_error_report_url(self, contact_import) -> str | None:
         if not contact_import.error_report:
@@ -126,19 +149,27 @@ class ContactImportViewSet(
         )
 
     @extend_schema(
-        summary="Download the rejected rows (CSV: row, column, reason, original cells)",
+        summary="Download the rejected rows",
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=[CSV, EXCEL_FR],
+                default=CSV,
+                description="`csv`: the technical CSV (UTF-8, `,`, header `row,column,error` "
+                "then the file's own columns, one line per refused value: a row with two bad "
+                "values has two lines). `excel_fr`: for French Excel (UTF-8 with BOM, `;`, one "
+                "line per rejected row with all its errors, headers in the account's language).",
+            )
+        ],
         responses={(200, "text/csv"): OpenApiTypes.BINARY},
         tags=["Imports"],
     )
     @action(detail=True, methods=["get"])
     def errors(self, request, pk=None):
         contact_import = self.get_object()
-        handle = import_services.import_error_report(contact_import)
-        if handle is None:
+        file_format = query_choice(request, "format", [CSV, EXCEL_FR], default=CSV)
+        response = rejects_response(contact_import, file_format)
+        if response is None:
             raise NotFound("This import has no rejected rows.")
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=f"import-{contact_import.pk}-errors.csv",
-            content_type="text/csv",
-        )
+        return response

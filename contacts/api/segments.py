@@ -6,54 +6,36 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api_fields import StrictModelSerializer
+from accounts.errors import ConflictError
 from accounts.tenancy import AccountObjectsViewSet
+from contacts.api import segment_rules
+from contacts.api.segment_rules import RULES_REF
 from contacts.api.serializers import ContactSerializer
 from contacts.models import Segment
 from contacts.segments import selectors as segment_selectors
+from contacts.segments.language import SegmentRuleError
 from contacts.services import segments as segment_services
 
-RULES_SCHEMA = {
-    "type": "object",
-    "description": (
-        'A group: `{"all": [...]}` (every child holds) or `{"any": [...]}` (at least one). '
-        'Children are groups (nested up to 5 deep) or conditions `{"field", "op", "value"}`. '
-        "Fields: built-in columns (email, mobile, salutation, first_name, last_name, birth_date, "
-        "zip_code, city, country, company, created_at), `fields.<key>` for custom fields, "
-        "`email_status`, `sms_status` (op in / not_in, value: list of statuses), `list` (op "
-        "in_list / not_in_list, value: list id), `suppressed` (op is_true / is_false), "
-        "`email_activity` (op received, not_received, opened, not_opened, clicked, not_clicked, "
-        'received_not_opened; value `{"campaign": id or null, "days": 1-3660 or null}`: null '
-        "is any campaign, any time; opens and clicks by machines never count). "
-        "Operators by type — text, email, url, phone: eq, neq, contains, not_contains, "
-        "starts_with, ends_with, in, is_empty, is_not_empty (case-insensitive); number, decimal: "
-        "eq, neq, gt, gte, lt, lte, between ([low, high]), is_empty, is_not_empty; date, "
-        "datetime: on, before, after, between, within_last_days, more_than_days_ago, "
-        "within_next_days, anniversary_within_days (value: days, in the account's time zone), "
-        "is_empty, is_not_empty; boolean: is_true, is_false, is_empty, is_not_empty; choice, "
-        "multichoice: any_of, all_of, none_of (value: list of choices), is_empty, is_not_empty."
-    ),
-    "properties": {
-        "all": {"type": "array", "items": {"type": "object"}},
-        "any": {"type": "array", "items": {"type": "object"}},
-    },
-    # Exactly one of `all` and `any`.
-    "minProperties": 1,
-    "maxProperties": 1,
-    "additionalProperties": False,
-    # Built-in fields only, so that the example holds on any account, a fresh one included.
-    "example": {
-        "all": [
-            {"field": "birth_date", "op": "anniversary_within_days", "value": 30},
-            {"field": "email_status", "op": "in", "value": ["subscribed"]},
-            {"any": [{"field": "city", "op": "in", "value": ["Paris", "Lyon"]}]},
-        ]
-    },
-}
 
-
-@extend_schema_field(RULES_SCHEMA)
-class RulesField(serializers.JSONField):
+@extend_schema_field(RULES_REF)
+class RulesField(segment_rules.RulesField):
     pass
+
+
+class SegmentOutOfDate(ConflictError):
+    """A saved segment names a field, list or campaign since deleted, or a field whose type
+    changed: it cannot be counted until its rules are fixed (HTTP 409)."""
+
+    code = "segment_out_of_date"
+
+
+def _saved_rules(read):
+    """Reads a saved segment; its rules were valid when saved, so what no longer holds is a
+    conflict with what changed since, not a bad request."""
+    try:
+        return read()
+    except SegmentRuleError as error:
+        raise SegmentOutOfDate(error.fields) from error
 
 
 class SegmentSerializer(StrictModelSerializer):
@@ -106,7 +88,8 @@ class SegmentViewSet(AccountObjectsViewSet):
     )
     @action(detail=True, methods=["get"])
     def count(self, request, pk=None):
-        return Response({"count": segment_selectors.segment_count(self.get_object())})
+        segment = self.get_object()
+        return Response({"count": _saved_rules(lambda: segment_selectors.segment_count(segment))})
 
     @extend_schema(
         summary="The segment's contacts now",
@@ -115,7 +98,8 @@ class SegmentViewSet(AccountObjectsViewSet):
     )
     @action(detail=True, methods=["get"])
     def contacts(self, request, pk=None):
-        contacts = segment_selectors.segment_contacts(self.get_object())
+        segment = self.get_object()
+        contacts = _saved_rules(lambda: segment_selectors.segment_contacts(segment))
         page = self.paginate_queryset(contacts)
         return self.get_paginated_response(ContactSerializer(page, many=True).data)
 

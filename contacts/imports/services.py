@@ -20,10 +20,12 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import ConflictError, ServiceError
 from accounts.models import Account
+from contacts.exports import EXCEL_FR
 from contacts.imports.mapping import propose_mapping
 from contacts.imports.postgres_engine import import_rows_postgres
 from contacts.imports.python_engine import import_rows_python
 from contacts.imports.reader import UnreadableFile, sniff
+from contacts.imports.report import rejected_rows, rejects_excel_fr
 from contacts.models import (
     BUILTIN_FIELDS,
     ConsentStatus,
@@ -192,6 +194,26 @@ def _run(contact_import: ContactImport) -> None:
 
 
 def import_error_report(contact_import: ContactImport) -> io.BufferedReader | None:
+    """The stored technical report (UTF-8, `,`, one line per error)."""
     if not contact_import.error_report:
         return None
     return contact_import.error_report.open("rb")
+
+
+def import_rejected_rows(contact_import: ContactImport, limit: int | None = None):
+    if contact_import.status != ContactImport.Status.DONE:
+        return []
+    return rejected_rows(contact_import, limit=limit)
+
+
+def import_rejects_file(contact_import: ContactImport, file_format: str):
+    """The rejected rows to download, as (a binary file, its name), or None when no row was
+    rejected: the technical CSV as stored, or for French Excel (one line per rejected row, in
+    the account's language)."""
+    if not contact_import.error_report:
+        return None
+    if file_format == EXCEL_FR:
+        with translation.override(contact_import.account.language):
+            content = "".join(rejects_excel_fr(contact_import)).encode()
+        return io.BytesIO(content), f"import-{contact_import.pk}-rejected-excel.csv"
+    return contact_import.error_report.open("rb"), f"import-{contact_import.pk}-errors.csv"

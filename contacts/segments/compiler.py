@@ -41,7 +41,13 @@ from django.utils import timezone
 from accounts.models import Account
 from contacts.models import Channel, Contact, FieldType, ListMembership, Suppression
 from contacts.segments.functions import ArrayElement, Sha256Hex
-from contacts.segments.language import REGISTRY, FieldCatalog, FieldSpec, anniversary_days
+from contacts.segments.language import (
+    REGISTRY,
+    FieldCatalog,
+    FieldSpec,
+    anniversary_days,
+    years_before,
+)
 from contacts.typed_values import DATE_COLUMN, NUMBER_COLUMN
 
 NOTHING = Q(pk__in=[])
@@ -258,6 +264,8 @@ class _Compiler:
     def _date(self, spec: FieldSpec, op: str, value) -> Q:
         if op == "anniversary_within_days":
             return self._anniversary(spec, value)
+        if op == "anniversary_this_month":
+            return self._anniversary_month(spec, self.today.month)
         lhs = self._date_expression(spec)
         today = self.today
         ranges = {
@@ -272,6 +280,12 @@ class _Compiler:
             )
         if op == "more_than_days_ago":
             return Q(LessThan(lhs, self._date_value(spec, today - timedelta(days=value))))
+        # Born on or before this day N years ago: N years old or more today. A plain range on
+        # the date, so the birth date's index serves it.
+        if op == "age_at_least":
+            return Q(LessThanOrEqual(lhs, self._date_value(spec, years_before(today, value))))
+        if op == "age_at_most":
+            return Q(GreaterThan(lhs, self._date_value(spec, years_before(today, value + 1))))
         lookup = {"on": Exact, "before": LessThan, "after": GreaterThan}[op]
         return Q(lookup(lhs, self._date_value(spec, value)))
 
@@ -286,6 +300,13 @@ class _Compiler:
         # month * 100 + day: one indexable expression (see the functional index on Contact).
         month_day = ExtractMonth(column) * Value(100) + ExtractDay(column)
         return Q(In(Cast(month_day, IntegerField()), [m * 100 + d for m, d in pairs]))
+
+    def _anniversary_month(self, spec: FieldSpec, month: int) -> Q:
+        if spec.custom_key:
+            return Q(Exact(Substr(KT(f"fields__{spec.custom_key}"), 6, 2), f"{month:02d}"))
+        if spec.column == "created_at":
+            return Q(Exact(ExtractMonth(TruncDate("created_at", tzinfo=self.tz)), month))
+        return Q(Exact(ExtractMonth(spec.column), month))
 
     def _choice(self, spec: FieldSpec, op: str, value) -> Q:
         lhs = self._expression(spec)

@@ -21,7 +21,7 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
-from accounts.errors import ServiceError
+from accounts.errors import ConflictError, NotFoundError, ServiceError
 from contacts.models import BUILTIN_FIELDS, ConsentStatus, FieldType
 from contacts.normalization import (
     InvalidValue,
@@ -32,6 +32,7 @@ from contacts.normalization import (
 MAX_DEPTH = 5
 MAX_CONDITIONS = 100
 MAX_DAYS = 3660
+MAX_YEARS = 150
 
 TEXT_OPS = (
     "eq", "neq", "contains", "not_contains", "starts_with", "ends_with", "is_empty",
@@ -40,8 +41,12 @@ TEXT_OPS = (
 NUMBER_OPS = ("eq", "neq", "gt", "gte", "lt", "lte", "between", "is_empty", "is_not_empty")
 DATE_OPS = (
     "on", "before", "after", "between", "within_last_days", "more_than_days_ago",
-    "within_next_days", "anniversary_within_days", "is_empty", "is_not_empty",
+    "within_next_days", "anniversary_within_days", "anniversary_this_month", "is_empty",
+    "is_not_empty",
 )  # fmt: skip
+# A person's age from a date of birth, in whole years: relative to today, like the day counts.
+AGE_OPS = ("age_at_least", "age_at_most")
+BIRTH_DATE_OPS = (*DATE_OPS, *AGE_OPS)
 BOOLEAN_OPS = ("is_true", "is_false", "is_empty", "is_not_empty")
 CHOICE_OPS = ("any_of", "all_of", "none_of", "is_empty", "is_not_empty")
 STATUS_OPS = ("in", "not_in")
@@ -54,7 +59,7 @@ OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
     FieldType.PHONE: TEXT_OPS,
     FieldType.NUMBER: NUMBER_OPS,
     FieldType.DECIMAL: NUMBER_OPS,
-    FieldType.DATE: DATE_OPS,
+    FieldType.DATE: BIRTH_DATE_OPS,
     FieldType.DATETIME: DATE_OPS,
     FieldType.BOOLEAN: BOOLEAN_OPS,
     FieldType.CHOICE: CHOICE_OPS,
@@ -63,7 +68,9 @@ OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
     "list": LIST_OPS,
     "suppressed": BOOLEAN_OPS[:2],
 }
-VALUELESS_OPS = {"is_empty", "is_not_empty", "is_true", "is_false"}
+# "anniversary_this_month": the date's month is the current month in the account's time zone
+# (a birthday this month), whatever the day.
+VALUELESS_OPS = {"is_empty", "is_not_empty", "is_true", "is_false", "anniversary_this_month"}
 DAY_COUNT_OPS = {
     "within_last_days",
     "more_than_days_ago",
@@ -100,6 +107,9 @@ class RegisteredCondition:
     label: str = ""
     operator_labels: dict[str, str] = field(default_factory=dict)  # for the segment builder
     builder: Callable | None = None  # (account) -> extra keys of the builder's field entry
+    # The JSON Schema (draft 7) of its value, published by the API, which holds requests to it;
+    # None: it takes no value.
+    value_schema: dict | None = None
 
 
 REGISTRY: dict[str, RegisteredCondition] = {}
@@ -107,6 +117,15 @@ REGISTRY: dict[str, RegisteredCondition] = {}
 
 def register_condition(name: str, condition: RegisteredCondition) -> None:
     REGISTRY[name] = condition
+
+
+class UnknownReference(InvalidValue):
+    """A condition names a custom field, a list or a campaign the account does not have."""
+
+
+class DoesNotFitField(InvalidValue):
+    """A well-formed condition that the custom field it names does not take (an operator or a
+    value of another type, a choice it does not have): it depends on the field's definition."""
 
 
 class SegmentRuleError(ServiceError):
@@ -127,6 +146,26 @@ class SegmentRuleError(ServiceError):
     @property
     def errors(self) -> dict[str, str]:
         return dict(self.paths)
+
+    @classmethod
+    def of(cls, paths: dict[str, str], kinds: set[type]) -> "SegmentRuleError":
+        """The error for these bad nodes: a malformed one makes the rule invalid (400);
+        otherwise a reference to what the account does not have is a 404, as an unknown id in
+        a URL, and a condition its custom field does not take a conflict with that field (409).
+        """
+        if not kinds <= {UnknownReference, DoesNotFitField}:
+            return cls(paths)
+        if UnknownReference in kinds:
+            return SegmentRuleNotFound(paths)
+        return SegmentRuleConflict(paths)
+
+
+class SegmentRuleNotFound(SegmentRuleError, NotFoundError):
+    code = "not_found"
+
+
+class SegmentRuleConflict(SegmentRuleError, ConflictError):
+    code = "does_not_fit_field"
 
 
 @dataclass
@@ -169,6 +208,9 @@ def _clean_scalar(spec: FieldSpec, value):
         raise InvalidValue(_("a value is required"))
     if isinstance(value, (list, dict)):
         raise InvalidValue(_("the value must be a single value, not a list or an object"))
+    if isinstance(value, str) and "\x00" in value:
+        # Rules are stored as JSON, and PostgreSQL cannot store this character there.
+        raise InvalidValue(_("the value holds a NUL character"))
     if spec.type in {FieldType.DATE, FieldType.DATETIME}:
         return parse_date(value).isoformat()
     if spec.type in {FieldType.NUMBER, FieldType.DECIMAL}:
@@ -194,7 +236,20 @@ def clean_condition(node: dict, catalog: FieldCatalog, account) -> dict:
         return {"field": field_name, "op": op, "value": registered.validate(account, op, value)}
     spec = catalog.specs.get(field_name)
     if spec is None:
-        raise InvalidValue(_("unknown field: %(field)s") % {"field": field_name})
+        unknown = UnknownReference if field_name.startswith("fields.") else InvalidValue
+        raise unknown(_("unknown field: %(field)s") % {"field": field_name})
+    if spec.custom_key is None:
+        return _clean_condition_of(spec, op, value, catalog)
+    try:
+        return _clean_condition_of(spec, op, value, catalog)
+    except UnknownReference:
+        raise
+    except InvalidValue as error:
+        raise DoesNotFitField(str(error)) from None
+
+
+def _clean_condition_of(spec: FieldSpec, op, value, catalog: FieldCatalog) -> dict:
+    field_name = spec.name
     operators = OPERATORS_BY_TYPE[spec.type]
     if op not in operators:
         raise InvalidValue(
@@ -208,6 +263,13 @@ def clean_condition(node: dict, catalog: FieldCatalog, account) -> dict:
             raise InvalidValue(
                 _("the value must be a whole number of days between 0 and %(max)d")
                 % {"max": MAX_DAYS}
+            )
+        cleaned = value
+    elif op in AGE_OPS:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_YEARS:
+            raise InvalidValue(
+                _("the value must be a whole number of years between 0 and %(max)d")
+                % {"max": MAX_YEARS}
             )
         cleaned = value
     elif op == "between":
@@ -238,8 +300,10 @@ def clean_condition(node: dict, catalog: FieldCatalog, account) -> dict:
         else:
             cleaned = [_clean_scalar(spec, item) for item in value]
     elif op in LIST_OPS:
-        if isinstance(value, bool) or not isinstance(value, int) or value not in catalog.list_ids:
+        if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidValue(_("no such list: %(value)s") % {"value": value})
+        if value not in catalog.list_ids:
+            raise UnknownReference(_("no such list: %(value)s") % {"value": value})
         cleaned = value
     else:
         cleaned = _clean_scalar(spec, value)
@@ -249,26 +313,27 @@ def clean_condition(node: dict, catalog: FieldCatalog, account) -> dict:
 def validate_rules(rules, catalog: FieldCatalog, account) -> dict:
     """The rule tree, checked and normalised; raises SegmentRuleError listing every bad node."""
     errors: dict[str, str] = {}
+    kinds: set[type] = set()
     count = 0
+
+    def refuse(path: str, reason, kind: type = InvalidValue) -> None:
+        errors[path or "rules"] = str(reason)
+        kinds.add(kind)
 
     def walk(node, path: str, depth: int):
         nonlocal count
         if not isinstance(node, dict):
-            errors[path or "rules"] = _("must be a group or a condition object")
-            return None
+            return refuse(path, _("must be a group or a condition object"))
         groups = [key for key in ("all", "any") if key in node]
         if groups:
             if len(node) != 1:
-                errors[path or "rules"] = _("a group has exactly one key: “all” or “any”")
-                return None
+                return refuse(path, _("a group has exactly one key: “all” or “any”"))
             kind = groups[0]
             children = node[kind]
             if depth >= MAX_DEPTH:
-                errors[path or "rules"] = _("groups nest at most %(n)d deep") % {"n": MAX_DEPTH}
-                return None
+                return refuse(path, _("groups nest at most %(n)d deep") % {"n": MAX_DEPTH})
             if not isinstance(children, list):
-                errors[path or "rules"] = _("“%(kind)s” must be a list") % {"kind": kind}
-                return None
+                return refuse(path, _("“%(kind)s” must be a list") % {"kind": kind})
             prefix = f"{path}." if path else ""
             cleaned = [
                 walk(child, f"{prefix}{kind}[{index}]", depth + 1)
@@ -277,20 +342,26 @@ def validate_rules(rules, catalog: FieldCatalog, account) -> dict:
             return {kind: cleaned}
         count += 1
         if count > MAX_CONDITIONS:
-            errors[path] = _("at most %(n)d conditions") % {"n": MAX_CONDITIONS}
-            return None
+            return refuse(path, _("at most %(n)d conditions") % {"n": MAX_CONDITIONS})
         try:
             return clean_condition(node, catalog, account)
         except InvalidValue as error:
-            errors[path or "rules"] = str(error)
-            return None
+            return refuse(path, error, type(error))
 
     if not isinstance(rules, dict) or not ({"all", "any"} & set(rules)):
         raise SegmentRuleError({"rules": _('the top of a rule is a group: {"all": [...]}')})
     cleaned = walk(rules, "", 0)
     if errors:
-        raise SegmentRuleError(errors)
+        raise SegmentRuleError.of(errors, kinds)
     return cleaned
+
+
+def years_before(today: date, years: int) -> date:
+    """The same day `years` earlier; 29 February becomes 28 February in a year without one."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
 
 
 def anniversary_days(today: date, days: int) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.domain_events import send_on_commit
-from accounts.errors import ServiceError
+from accounts.errors import ConflictError, ServiceError
 from accounts.mail import send_account_mail
 from accounts.models import Account
 from contacts.models import (
@@ -28,7 +28,12 @@ DOUBLE_OPTIN_MAX_AGE = 7 * 24 * 3600
 
 
 class ConsentError(ServiceError):
-    """A consent change that cannot apply (e.g. no address on that channel)."""
+    """A consent change that cannot apply."""
+
+
+class NoAddressForChannel(ConsentError, ConflictError):
+    """The contact has no address on that channel (no mobile for SMS): the request is valid,
+    the contact's current state forbids it, a 409 (found by schemathesis)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ def consent_change(*, contact: Contact, channel: str, status: str, proof: Consen
     status_field = f"{channel}_status"
     address = channel_address(contact, channel)
     if not address:
-        raise ConsentError({"channel": _("This contact has no address for this channel.")})
+        raise NoAddressForChannel({"channel": _("This contact has no address for this channel.")})
     suppressed = bool(suppressed_hashes(contact.account, channel, [address_hash(address)]))
     new_status = status_after(
         current=getattr(contact, status_field),

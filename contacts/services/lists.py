@@ -4,9 +4,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.domain_events import send_on_commit
 from accounts.errors import ConflictError, ServiceError
 from accounts.models import Account
 from contacts.models import Contact, ContactList, ListMembership
+from contacts.signals import contacts_joined_list
 
 
 class ListError(ServiceError):
@@ -53,6 +55,15 @@ def list_add_contacts(*, contact_list: ContactList, contact_ids: list[int]) -> i
             "pk", flat=True
         )
     )
+    announce = contacts_joined_list.has_listeners(ContactList)
+    if announce:
+        already = set(
+            ListMembership.objects.filter(
+                contact_list=contact_list,
+                contact_id__in=ids,
+                status=ListMembership.Status.SUBSCRIBED,
+            ).values_list("contact_id", flat=True)
+        )
     ListMembership.objects.bulk_create(
         [ListMembership(contact_list=contact_list, contact_id=pk) for pk in ids],
         ignore_conflicts=True,
@@ -61,6 +72,15 @@ def list_add_contacts(*, contact_list: ContactList, contact_ids: list[int]) -> i
     ListMembership.objects.filter(
         contact_list=contact_list, contact_id__in=ids, status=ListMembership.Status.UNSUBSCRIBED
     ).update(status=ListMembership.Status.SUBSCRIBED, updated_at=timezone.now())
+    joined = [pk for pk in ids if pk not in already] if announce else []
+    if joined:
+        send_on_commit(
+            contacts_joined_list,
+            sender=ContactList,
+            account_id=contact_list.account_id,
+            list_id=contact_list.pk,
+            contact_ids=joined,
+        )
     return len(ids)
 
 

@@ -6,7 +6,8 @@ from django.utils.translation import gettext as _
 from accounts.views import account_required
 from contacts import selectors
 from contacts.api.exports import export_columns, export_response
-from contacts.forms import BUILTIN_LABELS, ExportForm
+from contacts.exports import column_labels
+from contacts.forms import ExportForm
 from contacts.models import ListMembership
 from contacts.segments import selectors as segment_selectors
 from contacts.segments.language import SegmentRuleError
@@ -16,11 +17,7 @@ from contacts.segments.language import SegmentRuleError
 def export_page(request):
     account = request.account
     available = export_columns(account, "")
-    labels = dict(BUILTIN_LABELS)
-    labels.update({"email_status": _("Email consent"), "sms_status": _("SMS consent")})
-    labels.update(
-        {f"fields.{f.key}": f.display_label for f in selectors.contact_fields_of(account)}
-    )
+    labels = column_labels(account)
     form = ExportForm(
         request.GET or None,
         account=account,
@@ -44,5 +41,5 @@ def export_page(request):
                 form.add_error("segment", _("This segment refers to a field or list that is gone."))
                 return render(request, "contacts/export.html", {"form": form})
         columns = form.cleaned_data["columns"] or available
-        return export_response(contacts, columns, form.cleaned_data["format"], "contacts")
+        return export_response(account, contacts, columns, form.cleaned_data["format"], "contacts")
     return render(request, "contacts/export.html", {"form": form})

@@ -1,6 +1,6 @@
 """The import wizard: upload, mapping and options, progress, error report."""
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -8,6 +8,8 @@ from accounts.errors import ServiceError
 from accounts.tenancy import get_for_account_or_404
 from accounts.views import account_required
 from contacts import selectors
+from contacts.api.imports import rejects_response
+from contacts.exports import CSV, EXCEL_FR
 from contacts.forms import BUILTIN_LABELS, ImportOptionsForm, ImportUploadForm
 from contacts.imports import services as import_services
 from contacts.models import ContactImport
@@ -87,10 +89,18 @@ def import_mapping_page(request, pk):
     return render(request, "contacts/import_mapping.html", context)
 
 
+# The first rejected rows are listed on the report with their errors; the file holds them all.
+REJECTED_SHOWN = 20
+
+
 @account_required
 def import_progress_page(request, pk):
     contact_import = get_for_account_or_404(ContactImport, request.account, pk=pk)
-    context = {"contact_import": contact_import}
+    context = {
+        "contact_import": contact_import,
+        "rejected_rows": import_services.import_rejected_rows(contact_import, limit=REJECTED_SHOWN),
+        "rejected_shown": REJECTED_SHOWN,
+    }
     if request.htmx:
         return render(request, "contacts/_import_progress.html", context)
     return render(request, "contacts/import_progress.html", context)
@@ -98,10 +108,12 @@ def import_progress_page(request, pk):
 
 @account_required
 def import_errors_page(request, pk):
+    """The rejected rows: for French Excel by default, the technical CSV with ?format=csv."""
     contact_import = get_for_account_or_404(ContactImport, request.account, pk=pk)
-    handle = import_services.import_error_report(contact_import)
-    if handle is None:
+    file_format = request.GET.get("format", EXCEL_FR)
+    if file_format not in {CSV, EXCEL_FR}:
         raise Http404
-    return FileResponse(
-        handle, as_attachment=True, filename=f"import-{pk}-errors.csv", content_type="text/csv"
-    )
+    response = rejects_response(contact_import, file_format)
+    if response is None:
+        raise Http404
+    return response

@@ -12,7 +12,7 @@ from accounts.tenancy import get_for_account_or_404
 from accounts.views import account_required
 from contacts.models import Segment
 from contacts.segments import selectors as segment_selectors
-from contacts.segments.builder import builder_catalog
+from contacts.segments.builder import builder_catalog, rule_error_messages
 from contacts.segments.language import SegmentRuleError
 from contacts.services import segments as segment_services
 
@@ -30,6 +30,7 @@ def segment_list_page(request):
 
 def _segment_form_page(request, segment: Segment | None):
     errors = {}
+    rule_errors = []
     values = {
         "name": segment.name if segment else "",
         "description": segment.description if segment else "",
@@ -41,6 +42,7 @@ def _segment_form_page(request, segment: Segment | None):
             rules = json.loads(values["rules"] or "{}")
         except json.JSONDecodeError:
             errors["rules"] = _("The rules are not valid JSON.")
+            rule_errors = [{"path": "rules", "text": errors["rules"]}]
         else:
             try:
                 if segment is None:
@@ -59,6 +61,7 @@ def _segment_form_page(request, segment: Segment | None):
                     )
             except SegmentRuleError as error:
                 errors = error.errors
+                rule_errors = rule_error_messages(request.account, rules, error.errors)
             else:
                 messages.success(request, _("Segment saved."))
                 return redirect("contacts:segment_edit", pk=segment.pk)
@@ -68,6 +71,7 @@ def _segment_form_page(request, segment: Segment | None):
         "segment": segment,
         "values": values,
         "errors": errors,
+        "rule_errors": rule_errors,
         "catalog": builder_catalog(request.account),
     }
     return render(request, "contacts/segment_form.html", context)
@@ -100,7 +104,17 @@ def segment_preview_page(request):
         rules = json.loads(request.body or b"{}").get("rules")
         count = segment_selectors.rules_count(request.account, rules)
     except (json.JSONDecodeError, AttributeError):
-        return JsonResponse({"errors": {"rules": _("The rules are not valid JSON.")}}, status=400)
+        message = _("The rules are not valid JSON.")
+        return JsonResponse(
+            {"errors": {"rules": message}, "messages": [{"path": "rules", "text": message}]},
+            status=400,
+        )
     except SegmentRuleError as error:
-        return JsonResponse({"errors": error.errors}, status=400)
+        return JsonResponse(
+            {
+                "errors": error.errors,
+                "messages": rule_error_messages(request.account, rules, error.errors),
+            },
+            status=400,
+        )
     return JsonResponse({"count": count})

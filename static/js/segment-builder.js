@@ -13,6 +13,7 @@
   const fieldsByName = Object.fromEntries(catalog.fields.map((f) => [f.name, f]));
   const valueless = new Set(catalog.valueless);
   const dayCounts = new Set(catalog.day_counts);
+  const yearCounts = new Set(catalog.year_counts || []);
   const listOps = new Set(["in", "not_in", "any_of", "all_of", "none_of"]);
   const csrfToken = document.querySelector("#segment-form [name=csrfmiddlewaretoken]").value;
 
@@ -55,6 +56,7 @@
     if (field.editor === "activity") return { campaign: null, days: null };
     if (valueless.has(op)) return undefined;
     if (dayCounts.has(op)) return 30;
+    if (yearCounts.has(op)) return 18;
     if (op === "between") return ["", ""];
     if (op === "in_list" || op === "not_in_list") return catalog.lists.length ? catalog.lists[0][0] : null;
     if (listOps.has(op)) return [];
@@ -113,11 +115,18 @@
     const name = `${path}-value`;
     if (field.editor === "activity") return activityEditor(condition, field, path);
     if (valueless.has(op)) return element("span");
-    if (dayCounts.has(op)) {
-      return element("input", {
-        type: "number", min: "0", step: "1", value: condition.value ?? 30, "aria-label": labels.labelValue, name: name,
+    if (dayCounts.has(op) || yearCounts.has(op)) {
+      // A number of days or years, relative to today: the segment never goes stale.
+      const unit = dayCounts.has(op) ? catalog.units.days : catalog.units.years;
+      const input = element("input", {
+        type: "number", min: "0", step: "1", value: condition.value ?? defaultValue(field, op),
+        "aria-label": `${labels.labelValue} (${unit})`, name: name,
         oninput: (event) => { condition.value = parseInt(event.target.value || "0", 10); changed(false); },
       });
+      input.style.flex = "0 0 7rem";
+      const words = element("span", { text: unit });
+      words.style.whiteSpace = "nowrap";
+      return element("span", { class: "between" }, [input, words]);
     }
     if (op === "in_list" || op === "not_in_list") {
       return select(catalog.lists, condition.value, {
@@ -227,8 +236,9 @@
         errorsBox.replaceChildren();
         if (body.errors) {
           countOutput.textContent = "—";
-          Object.entries(body.errors).forEach(([path, message]) => {
-            errorsBox.appendChild(element("p", { class: "field-error", text: `${path} : ${message}` }));
+          // The server says where each error is in words ("Condition 1 (Ville) : …").
+          (body.messages || []).forEach(({ path, text }) => {
+            errorsBox.appendChild(element("p", { class: "field-error", "data-path": path, text: text }));
           });
         } else {
           countOutput.textContent = body.count.toLocaleString(document.documentElement.lang);

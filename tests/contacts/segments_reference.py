@@ -214,7 +214,19 @@ def _date(op: str, current, value, today: date) -> bool:
             return today <= day <= today + timedelta(days=value)
         case "anniversary_within_days":
             return anniversary_within(day, today, value)
+        case "anniversary_this_month":
+            return day.month == today.month
+        case "age_at_least":
+            return age_in_years(day, today) >= value
+        case "age_at_most":
+            return age_in_years(day, today) <= value
     raise ValueError(f"not a date operator: {op}")
+
+
+def age_in_years(born: date, today: date) -> int:
+    """Whole years since `born`, as people count them: one more on each birthday; someone born
+    on 29 February gets a year older on 1 March in years without one (French civil law)."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def anniversary_within(day: date, today: date, days: int) -> bool:

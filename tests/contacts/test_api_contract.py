@@ -19,7 +19,11 @@ def schema(client):
 
 def request_schema(schema, path, method):
     body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
-    return schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    return resolve(schema, body)
+
+
+def resolve(schema, node):
+    return schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
 
 
 def parameter(schema, path, name):
@@ -211,7 +215,8 @@ def test_the_contact_example_works_on_a_fresh_account(api_client, schema, path):
 
 
 def test_the_segment_examples_work_on_a_fresh_account(api_client, schema):
-    rules = request_schema(schema, "/api/v1/segments/", "post")["properties"]["rules"]["example"]
+    rules_ref = request_schema(schema, "/api/v1/segments/", "post")["properties"]["rules"]
+    rules = resolve(schema, rules_ref)["example"]
 
     assert api_client.post("/api/v1/segments/preview/", {"rules": rules}).status_code == 200
     created = api_client.post("/api/v1/segments/", {"name": "Birthdays", "rules": rules})
@@ -268,7 +273,8 @@ def test_export_columns_are_documented_and_checked(api_client, schema, custom_fi
 
 
 def test_a_rule_group_has_exactly_one_key_in_the_schema_too(api_client, schema):
-    rules = request_schema(schema, "/api/v1/segments/", "post")["properties"]["rules"]
+    rules_ref = request_schema(schema, "/api/v1/segments/", "post")["properties"]["rules"]
+    rules = resolve(schema, rules_ref)
     both = {"all": [{"field": "city", "op": "eq", "value": "Lyon"}], "any": []}
 
     assert (rules["minProperties"], rules["maxProperties"]) == (1, 1)
@@ -304,3 +310,38 @@ def test_a_taken_segment_name_and_a_started_import_are_409(api_client):
     again = api_client.post(start, {"mapping": ["email", "city"]})
     assert again.status_code == 409
     assert "status" in again.json()["fields"]
+
+
+@pytest.mark.parametrize("method", ["post", "upsert", "patch"])
+def test_a_custom_field_the_account_does_not_have_is_a_404(api_client, custom_fields, method):
+    """Like an export naming it, or an unknown id: the request is well formed, the field is not
+    there. A bad value beside it keeps the 400 naming every field (test_contacts_api)."""
+    body = {"email": "a@example.com", "fields": {"points": 3, "nope": "x", "nada": 1}}
+    if method == "patch":
+        contact_id = api_client.post("/api/v1/contacts/", {"email": "a@example.com"}).json()["id"]
+        response = api_client.patch(f"/api/v1/contacts/{contact_id}/", body)
+    else:
+        url = "/api/v1/contacts/" + ("upsert/" if method == "upsert" else "")
+        response = api_client.post(url, body)
+
+    assert response.status_code == 404, response.content
+    assert response.json()["code"] == "not_found"
+    assert "nada, nope" in response.json()["message"]
+
+
+def test_a_choice_field_needs_choices_and_the_others_have_none(api_client, schema):
+    create = request_schema(schema, "/api/v1/fields/", "post")
+    choice_case, other_case = create["oneOf"]
+
+    assert choice_case["required"] == ["type", "choices"]
+    assert choice_case["properties"]["choices"]["minItems"] == 1
+    assert other_case["properties"]["choices"]["maxItems"] == 0
+    field = {"key": "shop", "label": "Magasin", "type": "choice"}
+    assert_invalid(api_client.post("/api/v1/fields/", field), "choices")
+    assert_invalid(api_client.post("/api/v1/fields/", {**field, "choices": []}), "choices")
+    text = {"key": "note", "label": "Note", "type": "text"}
+    assert_invalid(api_client.post("/api/v1/fields/", {**text, "choices": ["a"]}), "choices")
+    assert api_client.post("/api/v1/fields/", {**text, "choices": []}).status_code == 201
+    created = api_client.post("/api/v1/fields/", {**field, "choices": ["Paris", " Paris "]})
+    assert created.status_code == 201, created.content
+    assert created.json()["choices"] == ["Paris"]

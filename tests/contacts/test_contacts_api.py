@@ -149,6 +149,19 @@ def test_unsubscribe_is_final_for_imports_and_api(api_client, account):
     assert [r["status"] for r in history] == ["unsubscribed", "subscribed"]
 
 
+def test_sms_consent_of_a_contact_without_mobile_is_a_409_naming_the_channel(api_client):
+    # the request is valid; the contact's state (no mobile) forbids it (found by schemathesis)
+    contact_id = api_client.post("/api/v1/contacts/", {"email": "x@example.com"}).json()["id"]
+
+    response = api_client.post(
+        f"/api/v1/contacts/{contact_id}/consent/", {"channel": "sms", "status": "subscribed"}
+    )
+
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "conflict"
+    assert list(response.json()["fields"]) == ["channel"]
+
+
 def test_erasure_keeps_only_a_hash_and_blocks_resubscription(api_client, account):
     contact_id = api_client.post(
         "/api/v1/contacts/",

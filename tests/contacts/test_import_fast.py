@@ -268,7 +268,7 @@ def snapshot(account, done, started, target) -> dict:
     report = []
     if done.error_report:
         with done.error_report.open("rb") as handle:
-            report = list(csv.reader(io.StringIO(handle.read().decode("utf-8-sig")), delimiter=";"))
+            report = list(csv.reader(io.StringIO(handle.read().decode("utf-8"))))
     counts = (
         done.total_rows, done.processed_rows, done.created_count, done.updated_count,
         done.skipped_count, done.error_count, done.progress_percent,

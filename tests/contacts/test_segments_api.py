@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 RULES = {
     "all": [
-        {"field": "fields.points", "op": "gt", "value": "100"},
+        {"field": "fields.points", "op": "gt", "value": 100},
         {"any": [{"field": "city", "op": "in", "value": ["Paris", "lyon"]}]},
     ]
 }
@@ -35,7 +35,7 @@ def test_crud_count_contacts_and_preview(api_client, base):
     created = api_client.post("/api/v1/segments/", {"name": "Gros clients", "rules": RULES})
     assert created.status_code == 201, created.json()
     segment_id = created.json()["id"]
-    assert created.json()["rules"]["all"][0]["value"] == 100  # normalised to a number
+    assert created.json()["rules"]["all"][0]["value"] == 100
     assert api_client.get(f"/api/v1/segments/{segment_id}/count/").json() == {"count": 2}
     emails = [c["email"] for c in api_client.get(f"/api/v1/segments/{segment_id}/contacts/")
               .json()["results"]]  # fmt: skip
@@ -79,13 +79,16 @@ def test_list_condition_and_export_by_segment(api_client, account, base):
     assert content == ["email", "d@x.fr"]
 
 
-def test_a_segment_on_a_deleted_field_answers_400_not_500(api_client, account, base):
+def test_a_segment_on_a_deleted_field_is_out_of_date_409_not_500(api_client, account, base):
     segment_id = api_client.post("/api/v1/segments/", {"name": "P", "rules": RULES}).json()["id"]
     field_id = api_client.get("/api/v1/fields/").json()[0]["id"]
     api_client.delete(f"/api/v1/fields/{field_id}/")
-    response = api_client.get(f"/api/v1/segments/{segment_id}/count/")
-    assert response.status_code == 400
-    assert "unknown field" in str(response.json()["fields"])
+    for url in ("count/", "contacts/"):
+        response = api_client.get(f"/api/v1/segments/{segment_id}/{url}")
+        # the GET itself is fine: the saved rules no longer fit the account's fields
+        assert response.status_code == 409
+        assert response.json()["code"] == "segment_out_of_date"
+        assert "unknown field" in str(response.json()["fields"]["rules.all[0]"])
 
 
 def test_segments_of_another_account_are_404(api_client, base):
@@ -98,13 +101,14 @@ def test_segments_of_another_account_are_404(api_client, base):
         assert other.get(f"/api/v1/segments/{segment_id}/{url}").status_code == 404
     assert other.delete(f"/api/v1/segments/{segment_id}/").status_code == 404
     assert other.get(f"/api/v1/exports/contacts/?segment={segment_id}").status_code == 404
-    # and another account's list id is not a valid condition value
+    # and another account's list id names no list of this account: a 404, as in a URL
     their_list = ContactList.objects.create(account=AccountFactory(), name="Theirs")
     response = api_client.post(
         "/api/v1/segments/preview/",
         {"rules": {"all": [{"field": "list", "op": "in_list", "value": their_list.pk}]}},
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert "rules.all[0]" in response.json()["fields"]
 
 
 def test_preview_page_for_the_builder(logged_in_client, base):
@@ -118,3 +122,84 @@ def test_preview_page_for_the_builder(logged_in_client, base):
         content_type="application/json",
     )
     assert bad.status_code == 400 and "all[0]" in bad.json()["errors"]
+
+
+def preview(api_client, *conditions):
+    return api_client.post("/api/v1/segments/preview/", {"rules": {"all": list(conditions)}})
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"field": "fields.points", "op": "gt", "value": "100"},  # a number is a JSON number
+        {"field": "city", "op": "gt", "value": 1},  # no such operator for a text field
+        {"field": "city", "op": "eq", "value": 12},  # text is a JSON string
+        {"field": "city", "op": "eq", "value": "a\x00b"},  # NUL: PostgreSQL cannot store it
+        {"field": "city", "op": "is_empty", "value": "x"},  # this operator takes no value
+        {"field": "birth_date", "op": "on", "value": "14/07/1985"},  # ISO dates in the API
+        {"field": "birth_date", "op": "within_last_days", "value": 3.0},
+        {"field": "salutation", "op": "any_of", "value": ["MR"]},  # the enum, exactly
+        {"field": "fields.Points", "op": "gt", "value": 1},  # not a field key
+        {"field": "email_activity", "op": "opened", "value": {"days": 0}},
+        {"field": "list", "op": "in_list", "value": 0},
+        {"field": "city", "op": "eq", "value": "x", "extra": 1},
+    ],
+)
+def test_a_rule_the_schema_refuses_is_a_400_naming_the_node(api_client, base, condition):
+    response = preview(api_client, {"field": "city", "op": "eq", "value": "Paris"}, condition)
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["fields"]) == ["rules.all[1]"]
+
+
+def test_a_rule_naming_what_the_account_does_not_have_is_a_404(api_client, base):
+    for condition in (
+        {"field": "fields.nope", "op": "eq", "value": "x"},
+        {"field": "list", "op": "in_list", "value": 2**63 - 1},
+        {"field": "email_activity", "op": "opened", "value": {"campaign": 2**63 - 1}},
+    ):
+        response = preview(api_client, condition)
+        assert response.status_code == 404, (condition, response.content)
+        assert list(response.json()["fields"]) == ["rules.all[0]"]
+    # a malformed node beside it makes the whole rule a 400
+    both = preview(api_client, {"field": "fields.nope", "op": "eq", "value": "x"}, {"all": 1})
+    assert both.status_code == 400
+
+
+def test_a_condition_its_custom_field_does_not_take_is_a_409(api_client, account, base):
+    field_create(account=account, key="shop", label="Shop", type="choice", choices=["Paris"])
+    for condition in (
+        {"field": "fields.points", "op": "contains", "value": "1"},  # a number field
+        {"field": "fields.points", "op": "eq", "value": "many"},
+        {"field": "fields.points", "op": "on", "value": "2024-01-01"},
+        {"field": "fields.shop", "op": "any_of", "value": ["Lyon"]},  # not one of its choices
+    ):
+        response = preview(api_client, condition)
+        assert response.status_code == 409, (condition, response.content)
+        assert response.json()["code"] == "does_not_fit_field"
+    # what the schema allows and the field takes is accepted, leniently where it can be
+    assert preview(api_client, {"field": "fields.points", "op": "eq", "value": "150"}).json() == {
+        "count": 1
+    }
+    ok = preview(
+        api_client,
+        {"field": "fields.points", "op": "between", "value": [100, 400]},
+        {"field": "fields.points", "op": "is_not_empty", "value": None},
+        {"field": "email_activity", "op": "not_opened"},
+    )
+    assert ok.json() == {"count": 2}
+
+
+def test_the_rule_schema_lists_every_operator_of_the_rule_language(client):
+    from contacts.segments.language import OPERATORS_BY_TYPE, REGISTRY
+
+    schema = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    kinds = schema["SegmentCondition"]["oneOf"]
+    published = {op for kind in kinds for op in kind["properties"]["op"]["enum"]}
+    language = {op for ops in OPERATORS_BY_TYPE.values() for op in ops}
+    language |= {op for condition in REGISTRY.values() for op in condition.operators}
+    assert published == language
+    # groups nest as deep as the language allows, and no deeper
+    assert "SegmentRuleGroup4" in schema and "SegmentRuleGroup5" not in schema
+    deepest = schema["SegmentRuleGroup4"]["properties"]["all"]["items"]
+    assert deepest == {"$ref": "#/components/schemas/SegmentCondition"}

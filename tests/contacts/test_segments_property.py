@@ -31,8 +31,10 @@ from contacts.models import (
 from contacts.normalization import normalize_field_value
 from contacts.segments.compiler import segment_queryset
 from contacts.segments.language import (
+    AGE_OPS,
     DAY_COUNT_OPS,
     MAX_DAYS,
+    MAX_YEARS,
     OPERATORS_BY_TYPE,
     REGISTRY,
     VALUELESS_OPS,
@@ -48,6 +50,7 @@ from tests.contacts.segments_reference import (
     Activity,
     ActivityEvent,
     SentMessage,
+    age_in_years,
     anniversary_within,
     evaluate,
 )
@@ -500,6 +503,15 @@ def _day_counts(pool: list, today: date, op: str):
     return st.one_of(DAY_COUNTS, near_edge, near_edge)
 
 
+def _ages(pool: list, today: date):
+    """Ages in years, often one that puts a date of the data on the edge (a birthday today,
+    yesterday or tomorrow included by the data's own dates)."""
+    edges = [age_in_years(_as_date(value), today) + shift for value in pool for shift in (-1, 0, 1)]
+    edges = [age for age in edges if 0 <= age <= MAX_YEARS]
+    ages = st.one_of(st.integers(0, 100), st.sampled_from([0, 18, 65, MAX_YEARS]))
+    return st.one_of(ages, st.sampled_from(edges), st.sampled_from(edges)) if edges else ages
+
+
 def _recased_choices(choices):
     return st.lists(_recased(st.sampled_from(list(choices))), min_size=1, max_size=3)
 
@@ -513,6 +525,8 @@ def _value_strategy(base: Base, name: str, field_type: str, op: str, today: date
         values = _number_values(base.values(name))
         return _pairs(values) if op == "between" else values
     if field_type == "date":
+        if op in AGE_OPS:
+            return _ages(base.values(name), today)
         if op in DAY_COUNT_OPS:
             return _day_counts(base.values(name), today, op)
         values = _date_values(base.values(name), today)

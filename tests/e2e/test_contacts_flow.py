@@ -47,8 +47,10 @@ def test_import_wizard_end_to_end(
         page.get_by_role("button", name=re.compile("Télécharger les lignes rejetées")).click()
     report = download_info.value.path().read_text(encoding="utf-8-sig")
     rows = list(csv.reader(report.splitlines(), delimiter=";"))
+    assert rows[0][:2] == ["Ligne", "Erreurs"]  # Excel (France): one line per rejected row
     assert [row[0] for row in rows[1:]] == ["5", "6", "7", "8", "9"]
-    assert rows[2][1] == "Date de naissance"
+    assert rows[2][1].startswith("Date de naissance : ")
+    assert page.get_by_test_id("rejected-row").count() == 5
 
     # the contacts are there, searchable
     page.get_by_role("link", name="Voir les contacts").click()
@@ -92,10 +94,16 @@ def test_fields_lists_contact_page_and_export(logged_in_page, live_server, accou
     page.get_by_role("link", name="Clients VIP").click()
     assert "paul.martin@exemple.fr" in page.content()
 
-    # export the list as CSV
+    # export for French Excel (the page's default): labels as headers
     page.goto("/contacts/export/")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Télécharger").click()
     exported = download_info.value.path().read_text(encoding="utf-8-sig")
     assert "paul.martin@exemple.fr" in exported
-    assert exported.splitlines()[0].startswith("email;mobile;")
+    assert exported.splitlines()[0].startswith("E-mail;Portable;")
+    # and the technical CSV, for machines
+    page.get_by_label("CSV technique (clés, dates ISO)").check()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Télécharger").click()
+    technical = download_info.value.path().read_text(encoding="utf-8-sig")
+    assert technical.splitlines()[0].startswith("email;mobile;")
