@@ -14,7 +14,7 @@ from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.errors import ConflictError, ServiceError
+from accounts.errors import ConflictError, NotFoundError, ServiceError
 
 
 class Conflict(exceptions.APIException):
@@ -50,14 +50,20 @@ def _field_errors(detail) -> dict[str, list[str]]:
     return {"non_field_errors": _flatten_messages(detail)}
 
 
+def _service_error_status(exc: ServiceError) -> int:
+    if isinstance(exc, NotFoundError):
+        return status.HTTP_404_NOT_FOUND
+    if isinstance(exc, ConflictError):
+        return status.HTTP_409_CONFLICT
+    return status.HTTP_400_BAD_REQUEST
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         # A service's refusal, in the one shape; no view translates it into another error.
         return Response(
             {"code": exc.code, "message": exc.message, "fields": exc.fields},
-            status=status.HTTP_409_CONFLICT
-            if isinstance(exc, ConflictError)
-            else status.HTTP_400_BAD_REQUEST,
+            status=_service_error_status(exc),
         )
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -205,9 +211,10 @@ def query_text(request, name: str) -> str:
 
 def query_choice(request, name: str, choices, default=None):
     """Query parameter `name`: one of `choices` (the enum in the schema), given once, or a 400
-    naming it (an unknown value used to be ignored, so a typo listed everything)."""
+    naming it (an unknown value used to be ignored, so a typo listed everything; so was an
+    empty one, `?status=`, which is no value of the enum either)."""
     value = query_text(request, name)
-    if not value:
+    if name not in request.query_params:
         return default
     if value not in choices:
         raise exceptions.ValidationError({name: [f"Use one of: {', '.join(choices)}."]})

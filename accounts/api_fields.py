@@ -9,7 +9,11 @@ serializer of the API uses these (`StrictModelSerializer` maps model fields to t
 
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
+
+from accounts.api_conventions import INT64
 
 
 def _strict(field_class, accepted: tuple[type, ...], kind: str):
@@ -30,11 +34,12 @@ def _strict(field_class, accepted: tuple[type, ...], kind: str):
 class StrictCharField(_strict(serializers.CharField, (str,), "a text (a JSON string)")):
     """Text only. A text that may not be blank must hold a visible character: DRF strips
     whitespace before its blank check, so "   " is refused; the pattern says so in the schema
-    (with the NUL character that DRF refuses too)."""
+    (with the NUL character that DRF refuses too). A read-only text is what the model holds, which
+    may be empty (a campaign's pause reason before any pause): no input rule, no pattern."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        if not self.allow_blank:
+        if not self.allow_blank and not self.read_only:
             self.validators.append(
                 RegexValidator(NOT_BLANK, message=_("This field may not be blank."))
             )
@@ -93,3 +98,77 @@ class StrictModelSerializer(serializers.ModelSerializer):
     }
     serializer_related_field = StrictPrimaryKeyRelatedField
     serializer_choice_field = StrictChoiceField
+
+
+class StrictManyRelatedField(serializers.ManyRelatedField):
+    """A JSON array of ids, nothing else: DRF's takes any iterable, so `{}` passed as none."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": INT64})
+class AccountObjects(StrictPrimaryKeyRelatedField):
+    """Ids of the caller's own lists, segments or senders: another account's id is invalid.
+    Ids are positive 64-bit integers (the database's range), as the schema says."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool) and not 1 <= data <= INT64:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return StrictManyRelatedField(**list_kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.filter(account=self.context["request"].account)
+
+
+def nul_path(value, path: str = "") -> str | None:
+    """The path (`config.value`, `rules.all[1].value`) of the first text of a JSON document,
+    keys included, that holds a NUL; "" for the document itself; None if there is none."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return here.replace("\x00", "\\u0000")
+            if (found := nul_path(item, here)) is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := nul_path(item, f"{path}[{index}]")) is not None:
+                return found
+    return None
+
+
+class JSONDocumentField(serializers.DictField):
+    """A JSON object the API stores as it is (a step's settings, a trigger's rules): any
+    content, but no NUL in any of its texts or keys, which PostgreSQL's JSON cannot hold (a
+    500 otherwise). Every stored document goes through this one check; texts in typed fields
+    are refused by DRF's own CharField already, and unknown properties are ignored unread."""
+
+    default_error_messages = {
+        "nul": _("Texts may not contain the NUL character (U+0000): %(path)s.")
+    }
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        path = nul_path(value)
+        if path is not None:
+            raise exceptions.ValidationError(
+                self.error_messages["nul"] % {"path": path or _("the document")}, code="nul"
+            )
+        return value

@@ -47,3 +47,11 @@ class ConflictError(ServiceError):
 
     code = "conflict"
     default_message = _("The request conflicts with the object's current state.")
+
+
+class NotFoundError(ServiceError):
+    """The request names an object the account does not have (HTTP 404), like an id in a URL:
+    a custom field key, a list, a campaign."""
+
+    code = "not_found"
+    default_message = _("No such object in this account.")

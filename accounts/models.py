@@ -128,3 +128,26 @@ class Membership(models.Model):
     @property
     def can_manage(self) -> bool:
         return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+
+class AccountMilestone(models.Model):
+    """A first time something happened in an account, kept even when its other trace goes (a
+    test send: the campaign that recorded `test_sent_at` may be deleted), or a choice about the
+    account's onboarding (the getting-started checklist dismissed).
+    One row per account and kind: reaching it again keeps the first date."""
+
+    class Kind(models.TextChoices):
+        TEST_SENT = "test_sent", _("First test sent")
+        GETTING_STARTED_DISMISSED = "getting_started_dismissed", _("Getting started dismissed")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    reached_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind"], name="unique_account_milestone"),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.kind}"

@@ -3,6 +3,7 @@ from functools import wraps
 from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -11,10 +12,16 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.errors import ServiceError
-from accounts.forms import AccountSettingsForm, SignupForm, add_service_error
+from accounts.forms import AccountSettingsForm, LoginForm, SignupForm, add_service_error
+from accounts.getting_started import checklist_dismiss, checklist_for, checklist_restore
 from accounts.middleware import SESSION_ACCOUNT_KEY
 from accounts.selectors import membership_for
-from accounts.throttle import signup_attempt_allowed, verification_resend_allowed
+from accounts.throttle import (
+    login_attempt_allowed,
+    login_failure_record,
+    signup_attempt_allowed,
+    verification_resend_allowed,
+)
 
 
 def account_required(view):
@@ -41,6 +48,25 @@ def manager_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, behind the hourly limits of accounts.throttle (axes keeps its own)."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        self.client_ip = get_client_ip_address(request) or ""
+        self.typed_username = request.POST.get("username", "")
+        if not login_attempt_allowed(ip_address=self.client_ip, username=self.typed_username):
+            return render(request, "accounts/locked_out.html", {"hourly_limit": True}, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        login_failure_record(ip_address=self.client_ip, username=self.typed_username)
+        return super().form_invalid(form)
 
 
 def signup(request):
@@ -107,7 +133,20 @@ def resend_verification(request):
 
 @account_required
 def dashboard(request):
-    return render(request, "accounts/dashboard.html")
+    checklist = checklist_for(request.account)
+    return render(request, "accounts/dashboard.html", {"checklist": checklist})
+
+
+@account_required
+@require_POST
+def getting_started_toggle(request):
+    """Hide the getting-started checklist for the account, or bring it back."""
+    if request.POST.get("show"):
+        checklist_restore(account=request.account)
+    else:
+        checklist_dismiss(account=request.account)
+        messages.success(request, _("The getting-started checklist is hidden."))
+    return redirect("accounts:dashboard")
 
 
 @login_required

@@ -58,12 +58,16 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 # `self` is told in the description, not declared as a parameter: a declared boolean is sent as
 # `true` by schema-driven test tools (schemathesis), which then revoke the key they run with.
 @extend_schema_view(
-    list=extend_schema(summary="List API keys", tags=["API keys"]),
-    retrieve=extend_schema(summary="Get an API key", tags=["API keys"]),
+    list=extend_schema(summary="List the active API keys", tags=["API keys"]),
+    retrieve=extend_schema(
+        summary="Get an API key", description="A revoked key is a 404.", tags=["API keys"]
+    ),
     destroy=extend_schema(
         summary="Revoke an API key",
         description=(
-            "Takes effect at once: the key gets 401 from its next request. The key making the "
+            "Takes effect at once: the key gets 401 from its next request, and it is gone from "
+            "the API (a 404 here, absent from the list); the account's API keys page keeps it, "
+            "with its revocation date, as the audit record. The key making the "
             "request is only revoked when the query string says `?self=true` (otherwise a 409 "
             "`revoking_own_key`), so that a client does not lock itself out by mistake; `self` "
             "takes `true` or `false`, anything else is a 400."
@@ -80,7 +84,10 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
     ),
 )
 class ApiKeyViewSet(AccountObjectsViewSet):
-    queryset = ApiKey.objects.all()
+    # A revoked key is deleted as far as the API is concerned (DELETE means the resource is gone,
+    # and a client must not mistake a revoked key for a usable one); its row stays, shown on the
+    # account's API keys page as the audit record of who had access until when.
+    queryset = ApiKey.objects.filter(revoked_at__isnull=True)
     serializer_class = ApiKeySerializer
 
     @extend_schema(

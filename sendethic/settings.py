@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "sms",
     "stats",
     "connectors",
+    "automations",
 ]
 
 MIDDLEWARE = [
@@ -161,13 +162,17 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Queues by kind of work, so a big import never delays a campaign send (DESIGN §5).
-CELERY_TASK_ROUTES = {
-    "contacts.tasks.*": {"queue": "default"},
-    "campaigns.tasks.*": {"queue": "email"},
-    "stats.tasks.*": {"queue": "default"},
-    "sms.tasks.*": {"queue": "sms"},
-    "connectors.tasks.*": {"queue": "sync"},
-}
+CELERY_TASK_ROUTES = (
+    "sendethic.celery.route_sends_by_channel",
+    {
+        "contacts.tasks.*": {"queue": "default"},
+        "campaigns.tasks.*": {"queue": "email"},
+        "stats.tasks.*": {"queue": "default"},
+        "sms.tasks.*": {"queue": "sms"},
+        "connectors.tasks.*": {"queue": "sync"},
+        "automations.tasks.*": {"queue": "default"},
+    },
+)
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -175,11 +180,38 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "start-due-campaigns": {"task": "campaigns.tasks.start_due_campaigns_task", "schedule": 30.0},
     "ingest-tracking-hits": {"task": "stats.tasks.ingest_tracking_hits_task", "schedule": 5.0},
+    "resume-sms-after-legal-hours": {
+        "task": "sms.tasks.resume_after_legal_hours_task",
+        "schedule": 60.0,
+    },
     "recover-expired-leases": {
         "task": "campaigns.tasks.recover_expired_leases_task",
         "schedule": 60.0,
     },
+    "prune-outbox": {"task": "campaigns.tasks.prune_outbox_task", "schedule": 24 * 3600.0},
+    "start-due-shop-syncs": {"task": "connectors.tasks.start_due_syncs_task", "schedule": 300.0},
+    # Automation timers are rows: the tick sends one message per due batch (no ETA tasks).
+    "dispatch-due-automation-steps": {
+        "task": "automations.tasks.dispatch_due_steps_task",
+        "schedule": 10.0,
+    },
+    "run-automation-date-triggers": {
+        "task": "automations.tasks.run_date_triggers_task",
+        "schedule": 300.0,
+    },
+    "run-automation-segment-triggers": {
+        "task": "automations.tasks.run_segment_triggers_task",
+        "schedule": 900.0,
+    },
+    "poll-abandoned-carts": {
+        "task": "connectors.tasks.poll_abandoned_carts_task",
+        "schedule": 900.0,
+    },
 }
+# The embedded default's outbox (campaigns.OutboxMessage) keeps this many days of mail.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
+# A claimed automation step not finished within this time is given to another worker.
+AUTOMATION_LEASE_SECONDS = env.int("AUTOMATION_LEASE_SECONDS", default=300)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 
@@ -237,6 +269,28 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded images (block editor) live on the local disk in the embedded default, served by the app;
+# with a bucket named, on S3 or any S3-compatible store (django-storages), which serves them to
+# the recipients' mail clients itself. Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
+# read by boto3 from the environment, never from settings.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+            "custom_domain": env.str("MEDIA_S3_CUSTOM_DOMAIN", default="") or None,
+            "location": "media",
+            # Images in emails are read by anyone's mail client: public, unsigned addresses that
+            # do not expire; an upload never replaces another (names are made unique).
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "default_acl": env.str("MEDIA_S3_ACL", default="") or None,
+        },
+    }
+    MEDIA_URL = env.str("MEDIA_URL", default="s3/")  # set: images are addressed by the store
 
 # --- Email -------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sendethic <no-reply@localhost>")
@@ -263,8 +317,46 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821
 # "WEBHOOK_SECRET": "user:password", also written in the webhook URL given to the ESP.
 ANYMAIL = env.json("ANYMAIL", default={})
 DKIM_ENCRYPTION_KEY = env.str("DKIM_ENCRYPTION_KEY", default="")
+# Encrypts shop credentials at rest (connectors.credentials); derived from SECRET_KEY when empty.
+CONNECTOR_ENCRYPTION_KEY = env.str("CONNECTOR_ENCRYPTION_KEY", default="")
+# The only shop hosts connectors may call (e.g. "127.0.0.1,localhost"); empty: any host.
+CONNECTOR_SHOP_HOSTS = env.list("CONNECTOR_SHOP_HOSTS", default=[])
+# Whether a shop URL may lead to a private, loopback or link-local address (connectors.platforms):
+# never in production, where a tenant could otherwise make the workers call internal services.
+CONNECTOR_ALLOW_PRIVATE_HOSTS = env.bool("CONNECTOR_ALLOW_PRIVATE_HOSTS", default=not PRODUCTION)
 # Messages per second per account, unless the account has its own SendingPolicy.
 EMAIL_SEND_RATE_PER_ACCOUNT = env.int("EMAIL_SEND_RATE_PER_ACCOUNT", default=100)
+
+# --- SMS -----------------------------------------------------------------------------------------
+# Chosen like EMAIL_BACKEND: the embedded default keeps every SMS in the database (each account
+# reads its own at /sms/outbox/); sms.backends.twilio.SmsBackend hands them to Twilio's REST API
+# (TWILIO_*); sms.backends.console / locmem for a terminal and for tests.
+SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.outbox.SmsBackend")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
+# SMS per second per account (the provider's own limit: Twilio's long codes take about 1/s,
+# alphanumeric senders and short codes far more).
+SMS_SEND_RATE_PER_ACCOUNT = env.int("SMS_SEND_RATE_PER_ACCOUNT", default=50)
+# The opt-out mention marketing SMS carry unless the account sets its own (per provider too):
+# the French operators' common STOP number.
+SMS_OPT_OUT_MENTION = env.str("SMS_OPT_OUT_MENTION", default="STOP au 36180")
+# Price of one segment by currency, then by the number's country (ISO 3166 code; "*" for any
+# other), as a decimal string; an account estimates and is billed in its SMS currency. JSON in
+# SMS_PRICES replaces the whole table.
+SMS_PRICES = env.json(
+    "SMS_PRICES",
+    default={
+        "EUR": {
+            "FR": "0.0450", "RE": "0.0900", "YT": "0.0900", "GP": "0.0900", "MQ": "0.0900",
+            "GF": "0.0900", "BL": "0.0900", "MF": "0.0900", "PM": "0.0900", "BE": "0.0750",
+            "CH": "0.0600", "LU": "0.0700", "DE": "0.0850", "ES": "0.0700", "IT": "0.0700",
+            "*": "0.1000",
+        },
+        "CHF": {"CH": "0.0550", "FR": "0.0450", "*": "0.1000"},
+        "USD": {"US": "0.0080", "CA": "0.0080", "FR": "0.0500", "*": "0.1100"},
+    },
+)  # fmt: skip
 
 # --- Tracking, bounces, complaints (DESIGN §6) ------------------------------------------------------
 # Soft bounces in a row after which an address is treated as a hard bounce (and suppressed).
@@ -325,15 +417,24 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "contacts.models.ContactImport.Status",
         "ListMembershipStatusEnum": "contacts.models.ListMembership.Status",
         "BulkRowStatusEnum": ["created", "updated", "skipped", "error"],
+        "CampaignStatusEnum": "campaigns.engine.models.SendableCampaign.Status",
+        "MessageStatusEnum": "campaigns.engine.models.SendableMessage.Status",
+        "SmsKindEnum": "sms.models.SmsCampaign.Kind",
+        "ScenarioStepKindEnum": "automations.flow.KINDS",
+        "ScenarioStatusEnum": "automations.models.Scenario.Status",
+        "EnrolmentStatusEnum": "automations.models.Enrolment.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accounts.api_conventions.add_error_responses",
+        "contacts.api.segment_rules.add_rule_components",
     ],
 }
 
 # --- Security ------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
+# How many reverse proxies in front of the web service append to X-Forwarded-For (sendethic/proxies.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

@@ -33,3 +33,45 @@ def test_an_explicit_public_url_wins():
         _public_base_url(WEB_PORT="8201", PUBLIC_BASE_URL="https://mail.example.com/")
         == "https://mail.example.com"
     )
+
+
+def _in_a_fresh_process(code: str, **env) -> str:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MEDIA_")}
+    environment.update(env, DJANGO_SETTINGS_MODULE="sendethic.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+IMAGE_ADDRESS = """
+from django.core.files.storage import storages
+from campaigns.editor.services import image_url
+print(type(storages["default"]).__name__, image_url("editor/1/abc.png"))
+"""
+
+
+def test_uploaded_images_are_served_by_the_app_in_the_embedded_default():
+    kind, address = _in_a_fresh_process(IMAGE_ADDRESS).split()
+    assert kind == "FileSystemStorage"
+    assert address.startswith("http://127.0.0.1:8000/") and address.endswith("editor/1/abc.png")
+
+
+def test_with_a_bucket_uploaded_images_are_public_addresses_of_the_s3_store():
+    """An S3-compatible store (django-storages): the address is computed, no request is made."""
+    kind, address = _in_a_fresh_process(
+        IMAGE_ADDRESS,
+        MEDIA_S3_BUCKET="sendethic-media",
+        MEDIA_S3_ENDPOINT_URL="https://s3.fr-par.scw.cloud",
+        MEDIA_S3_REGION="fr-par",
+        AWS_ACCESS_KEY_ID="id",
+        AWS_SECRET_ACCESS_KEY="secret",
+    ).split()
+    assert kind == "S3Storage"
+    # Public and unsigned: a mail client opens it months later, without credentials.
+    assert address == "https://s3.fr-par.scw.cloud/sendethic-media/media/editor/1/abc.png"

@@ -173,3 +173,24 @@ def test_nul_in_request_text_is_refused(api_client):
 
     _assert_error_shape(response, 400, "invalid")
     assert "name" in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        ({"a": [{"b": "ok"}, {"b": "x\x00"}]}, "a[1].b"),
+        ({"a": {"k\x00": 1}}, "a.k\\u0000"),
+        ({"\x00": 1}, "\\u0000"),
+    ],
+)
+def test_a_stored_json_document_refuses_a_nul_naming_its_path(document, path):
+    from rest_framework.exceptions import ValidationError
+
+    from accounts.api_fields import JSONDocumentField
+
+    with pytest.raises(ValidationError) as refused:
+        JSONDocumentField().run_validation(document)
+    assert refused.value.detail[0].endswith(f": {path}.")
+    assert JSONDocumentField().run_validation({"a": ["no nul", {"b": 1}]}) == {
+        "a": ["no nul", {"b": 1}]
+    }

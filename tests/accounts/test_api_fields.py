@@ -58,3 +58,15 @@ def test_model_serializer_fields_are_strict(db):
     assert not serializer.is_valid()
     assert list(serializer.errors) == ["name"]
     assert isinstance(AccountExample().fields["name"], StrictCharField)
+
+
+def test_a_read_only_text_may_be_empty_in_the_published_schema(db):
+    # A read-only text shows what the model holds, "" included (an SMS campaign's pause reason
+    # before any pause): the non-blank rule and its schema pattern are for input only.
+    from drf_spectacular.generators import SchemaGenerator
+
+    campaign = SchemaGenerator().get_schema(public=True)["components"]["schemas"]["SmsCampaign"]
+
+    assert "pattern" in campaign["properties"]["name"]
+    assert "pattern" not in campaign["properties"]["pause_reason"]
+    assert StrictCharField(read_only=True).to_representation("") == ""

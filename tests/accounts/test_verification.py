@@ -20,7 +20,11 @@ from accounts.services import (
     email_verify,
     ensure_account_may_send,
 )
-from accounts.throttle import SIGNUP_LIMIT_PER_IP
+from accounts.throttle import (
+    LOGIN_FAILURES_PER_ADDRESS,
+    LOGIN_FAILURES_PER_IP,
+    SIGNUP_LIMIT_PER_IP,
+)
 from campaigns.services import campaign_schedule, campaign_send_test
 from tests.conftest import PASSWORD
 from tests.factories import (
@@ -217,3 +221,37 @@ def test_signups_from_one_ip_are_throttled(client):
     assert refused.status_code == 429
     assert "Trop de tentatives d’inscription" in refused.content.decode()
     assert not Account.objects.filter(name="Y").exists()
+
+
+def test_one_ip_trying_many_addresses_is_stopped_for_an_hour(client, owner):
+    # Credential stuffing: one failure per address never trips axes (keyed on address + IP).
+    for n in range(LOGIN_FAILURES_PER_IP):
+        client.post("/login/", {"username": f"victim{n}@example.com", "password": "guess"})
+    refused = client.post("/login/", {"username": owner.email, "password": PASSWORD})
+    assert refused.status_code == 429
+    assert "réessayez dans une heure" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    # the owner, from their own connection, still signs in
+    elsewhere = client.post(
+        "/login/", {"username": owner.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_one_address_tried_from_many_ips_is_stopped_for_an_hour(client, owner):
+    # A botnet guessing one password: four tries per IP stay under axes' five.
+    for n in range(LOGIN_FAILURES_PER_ADDRESS):
+        ip = f"10.1.{n // 4}.{n % 4 + 1}"
+        failed = client.post(
+            "/login/", {"username": owner.email.upper(), "password": "guess"}, REMOTE_ADDR=ip
+        )
+        assert failed.status_code == 200
+    refused = client.post(
+        "/login/", {"username": owner.email, "password": PASSWORD}, REMOTE_ADDR="10.2.0.1"
+    )
+    assert refused.status_code == 429
+    # another address from the same IPs is not affected
+    other = client.post(
+        "/login/", {"username": "someone@example.com", "password": "x"}, REMOTE_ADDR="10.2.0.1"
+    )
+    assert other.status_code == 200

@@ -71,9 +71,25 @@ def test_revoking_frees_a_slot_and_takes_effect_at_once(api_client, account):
     assert after.status_code == 401
     assert after.json()["code"] == "authentication_failed"
     assert api_client.post(URL, {"name": "replacement"}, format="json").status_code == 201
-    detail = api_client.get(f"{URL}{victim.pk}/").json()
-    assert detail["is_active"] is False
-    assert detail["revoked_at"] is not None
+
+
+def test_a_revoked_key_is_gone_from_the_api_and_kept_as_an_audit_record(api_client, account):
+    """DELETE means gone (schemathesis's use_after_free check holds the API to it): the revoked
+    key is a 404 at its URL, absent from the list, and a second DELETE is a 404 too; its row
+    stays, with the revocation date, for the account's API keys page."""
+    victim, _plaintext = make_api_key(account, name="victim")
+    url = f"{URL}{victim.pk}/"
+    assert api_client.get(url).status_code == 200
+    # when
+    assert api_client.delete(url).status_code == 204
+    # then
+    gone = api_client.get(url)
+    assert gone.status_code == 404
+    assert gone.json()["code"] == "not_found"
+    assert victim.pk not in [key["id"] for key in api_client.get(URL).json()["results"]]
+    assert api_client.delete(url).status_code == 404
+    victim.refresh_from_db()
+    assert victim.revoked_at is not None
 
 
 def test_unknown_malformed_and_missing_keys_get_401(db):

@@ -38,6 +38,10 @@ def test_revoke_from_the_page(logged_in_client, account):
     assert response.status_code == 302
     key.refresh_from_db()
     assert not key.is_active
+    # the page keeps the revoked key as the audit record (the API answers 404 for it)
+    page = logged_in_client.get("/api-keys/").content.decode()
+    assert key.name in page and key.prefix in page
+    assert 'class="badge badge-revoked"' in page
 
 
 def test_plain_members_cannot_manage_keys(client, account):
