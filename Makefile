@@ -4,6 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 WEB_PORT ?= 8000
+# The demo's simulated Magento shop (Procfile `shop`), next to the web port: `make run` only
+# (exported to every target, `make test` would connect the demo shop in the demo's own tests).
+DEMO_SHOP_PORT ?= $(shell expr $(WEB_PORT) + 1)
 export WEB_PORT
 
 .PHONY: install install-dev run test test-e2e lint format migrations-check schema bench messages clean
@@ -25,8 +28,8 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	DEMO_SHOP_PORT=$(DEMO_SHOP_PORT) $(BIN)/python manage.py demo
+	DEMO_SHOP_PORT=$(DEMO_SHOP_PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)

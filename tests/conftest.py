@@ -8,6 +8,18 @@ from rest_framework.test import APIClient
 from tests.factories import AccountFactory, MembershipFactory, make_api_key
 
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config):
+    # The live test server writes a response's headers and body in two sends; with Nagle's
+    # algorithm on, the body waits for the client's delayed ACK (~40 ms on Linux) on every
+    # keep-alive request. The schemathesis run makes tens of thousands of requests: that wait
+    # was most of its time. Production servers (gunicorn) set TCP_NODELAY themselves.
+    from django.core.servers.basehttp import WSGIRequestHandler
+
+    WSGIRequestHandler.disable_nagle_algorithm = True
+
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -17,6 +29,24 @@ def _forget_cached_link_targets():
     from stats.tracking import link_target
 
     link_target.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_demo_shop_from_the_environment(monkeypatch):
+    # `manage.py demo` connects the demo shop when DEMO_SHOP_PORT is set (`make run` sets it);
+    # a shell that ran the platform must not change what the demo's tests see.
+    monkeypatch.delenv("DEMO_SHOP_PORT", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _close_the_send_journal():
+    # The send engine keeps a connection of its own for its sent journal (campaigns.engine.
+    # journal) from batch to batch, as a worker does; the test database cannot be dropped while
+    # it is open.
+    yield
+    from campaigns.engine import journal
+
+    journal.close()
 
 
 @pytest.fixture(autouse=True)
@@ -107,20 +137,27 @@ def celery_worker(settings):
 
     from sendethic.celery import app
 
+    def use_broker(url):
+        # The app caches its connection and producer pools: tasks sent by earlier tests made
+        # them for the previous broker, where the web thread would go on publishing.
+        app.conf.broker_url = url
+        app._pool = None
+        app.amqp._producer_pool = None
+
     original = app.conf.broker_url
     if not os.environ.get("REDIS_URL"):
-        app.conf.broker_url = "memory://"
+        use_broker("memory://")
     try:
         with start_worker(
             app,
             pool="solo",
             perform_ping_check=False,
             shutdown_timeout=30,
-            queues=["default", "email"],  # one worker for every kind of task
+            queues=["default", "email", "sms", "sync"],  # one worker for every kind of task
         ) as worker:
             yield worker
     finally:
-        app.conf.broker_url = original
+        use_broker(original)
 
 
 @pytest.fixture

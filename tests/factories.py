@@ -25,6 +25,8 @@ class AccountFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: f"{20_000_000 + n}")
     # Accounts tests build may send; signup's unverified accounts are tested apart.
     email_verified_at = factory.LazyFunction(timezone.now)
+    # Sending needs the address printed in every footer (the pre-send checklist blocks without).
+    postal_address = "12 rue des Lilas, 69001 Lyon"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
