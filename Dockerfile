@@ -12,7 +12,7 @@ RUN pip install -e . && \
     SENDETHIC_ENV=production ALLOWED_HOSTS=build \
     SECRET_KEY=build-only-key-not-used-at-run-time-0123456789abcdefghij \
     python manage.py collectstatic --noinput && \
-    chown -R sendethic /var/lib/sendethic
+    mkdir -p /var/lib/sendethic/media && chown -R sendethic /var/lib/sendethic
 
 USER sendethic
 EXPOSE 8000

@@ -335,6 +335,17 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.outbox.SmsBackend")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
+# Twilio POSTs delivery receipts to PUBLIC_BASE_URL/sms/hooks/twilio/status/ (signed with the
+# auth token); off when Twilio cannot reach this host.
+TWILIO_STATUS_CALLBACKS = env.bool("TWILIO_STATUS_CALLBACKS", default=True)
+# sms.backends.smpp.SmsBackend: one SMPP 3.4 transceiver session to the operator's SMSC.
+SMPP_HOST = env.str("SMPP_HOST", default="")
+SMPP_PORT = env.int("SMPP_PORT", default=2775)
+SMPP_SYSTEM_ID = env.str("SMPP_SYSTEM_ID", default="")
+SMPP_PASSWORD = env.str("SMPP_PASSWORD", default="")
+SMPP_SYSTEM_TYPE = env.str("SMPP_SYSTEM_TYPE", default="")
+SMPP_TIMEOUT = env.int("SMPP_TIMEOUT", default=10)
+SMPP_ENQUIRE_LINK_SECONDS = env.int("SMPP_ENQUIRE_LINK_SECONDS", default=30)
 # SMS per second per account (the provider's own limit: Twilio's long codes take about 1/s,
 # alphanumeric senders and short codes far more).
 SMS_SEND_RATE_PER_ACCOUNT = env.int("SMS_SEND_RATE_PER_ACCOUNT", default=50)

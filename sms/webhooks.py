@@ -48,7 +48,7 @@ def twilio_signature(auth_token: str, url: str, params) -> str:
 
 def _signed_by_twilio(request) -> bool:
     signature = request.headers.get("X-Twilio-Signature", "")
-    auth_token = getattr(settings, "TWILIO_AUTH_TOKEN", "")
+    auth_token = settings.TWILIO_AUTH_TOKEN
     if not signature or not auth_token:
         return False
     url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import call_command
 
 from sendethic.celery import app as celery_app
@@ -106,3 +107,22 @@ def test_liveness_answers_without_database_and_robots_keep_crawlers_out(client):
     assert live.status_code == 200 and live.json() == {"status": "ok"}
     robots = client.get("/robots.txt")
     assert robots.status_code == 200 and "Disallow: /t/" in robots.content.decode()
+
+
+def test_every_app_container_reads_the_operators_env_file_and_shares_the_media_volume():
+    """The README's Production table is set in .env: with `environment:` alone, compose would
+    only substitute the variables it names, and SMS_BACKEND, EMAIL_BACKEND, ANYMAIL… would never
+    reach the containers. Editor images without S3 must outlive a container and be seen by both
+    the web (upload) and the worker."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    app_services = {
+        name: service
+        for name, service in compose["services"].items()
+        if service.get("image") == "sendethic:latest"
+    }
+    assert {"migrate", "web", "worker", "beat", "smpp-receiver"} <= set(app_services)
+    for name, service in app_services.items():
+        assert service["env_file"] == ".env", name
+        assert "media-data:/var/lib/sendethic/media" in service["volumes"], name
+    assert "media-data" in compose["volumes"]
+    assert "mkdir -p /var/lib/sendethic/media" in (ROOT / "Dockerfile").read_text()

@@ -75,3 +75,31 @@ def test_with_a_bucket_uploaded_images_are_public_addresses_of_the_s3_store():
     assert kind == "S3Storage"
     # Public and unsigned: a mail client opens it months later, without credentials.
     assert address == "https://s3.fr-par.scw.cloud/sendethic-media/media/editor/1/abc.png"
+
+
+def test_the_smpp_backend_is_configured_from_the_environment():
+    """An operator sets SMPP_* in .env (docker-compose passes it whole): the backend reads them."""
+    code = (
+        "from sms.backends.smpp import SmsBackend\n"
+        "b = SmsBackend()\n"
+        "print(b.host, b.port, b.system_id, b.password, b.system_type, b.timeout)"
+    )
+    printed = _in_a_fresh_process(
+        code,
+        SMS_BACKEND="sms.backends.smpp.SmsBackend",
+        SMPP_HOST="smsc.example.net",
+        SMPP_SYSTEM_ID="sendethic",
+        SMPP_PASSWORD="s3cret",
+        SMPP_SYSTEM_TYPE="CMT",
+        SMPP_TIMEOUT="20",
+    )
+    assert printed == "smsc.example.net 2775 sendethic s3cret CMT 20"
+
+
+def test_twilio_status_callbacks_can_be_turned_off_from_the_environment():
+    code = (
+        "from sms.backends.twilio import SmsBackend\n"
+        "print(SmsBackend(account_sid='AC1', auth_token='t').status_callback)"
+    )
+    assert _in_a_fresh_process(code).endswith("/sms/hooks/twilio/status/")
+    assert _in_a_fresh_process(code, TWILIO_STATUS_CALLBACKS="false") == "None"

@@ -19,8 +19,9 @@ is not recorded yet (the SMSC may answer faster than the engine writes) is held 
 send or the close, when it is; one still unknown then gets ESME_RX_T_APPN, so the SMSC retries.
 Between batches no session is bound: `manage.py smpp_receiver` keeps a receiver bound for them.
 
-Settings: SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID, SMPP_PASSWORD, SMPP_SYSTEM_TYPE (default ""),
-SMPP_TIMEOUT (seconds, default 10), SMPP_ENQUIRE_LINK_SECONDS (default 30).
+Settings (sendethic/settings.py, from the environment): SMPP_HOST, SMPP_PORT (2775),
+SMPP_SYSTEM_ID, SMPP_PASSWORD, SMPP_SYSTEM_TYPE (""), SMPP_TIMEOUT (seconds, 10),
+SMPP_ENQUIRE_LINK_SECONDS (30).
 """
 
 from __future__ import annotations
@@ -110,11 +111,9 @@ class SmsBackend:
         self.port = int(port or _required("SMPP_PORT"))
         self.system_id = system_id or _required("SMPP_SYSTEM_ID")
         self.password = password if password is not None else _required("SMPP_PASSWORD")
-        self.system_type = (
-            system_type if system_type is not None else getattr(settings, "SMPP_SYSTEM_TYPE", "")
-        )
-        self.timeout = getattr(settings, "SMPP_TIMEOUT", 10)
-        self.enquire_link_every = getattr(settings, "SMPP_ENQUIRE_LINK_SECONDS", 30)
+        self.system_type = system_type if system_type is not None else settings.SMPP_SYSTEM_TYPE
+        self.timeout = settings.SMPP_TIMEOUT
+        self.enquire_link_every = settings.SMPP_ENQUIRE_LINK_SECONDS
         self.client = None
         self.held = []  # deliver_sm waiting for the previous send to be recorded
         self.last_activity = 0.0

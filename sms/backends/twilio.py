@@ -59,7 +59,7 @@ class SmsBackend:
         self.path = f"{urlsplit(self.api_url).path.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         self.connection = None
         self.status_callback = None
-        if getattr(settings, "TWILIO_STATUS_CALLBACKS", True):
+        if settings.TWILIO_STATUS_CALLBACKS:
             self.status_callback = settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
                 "sms_hooks:twilio_status"
             )
