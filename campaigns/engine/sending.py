@@ -116,6 +116,7 @@ def _send_claimed(channel: Channel, campaign, ids: list[int], rate: int | None =
     except BackendUnavailable as error:
         _requeue(channel, ids, str(error))
         raise DeliveryInterrupted(str(error)) from error
+    withdrawn = _withdrawn_since_frozen(channel, campaign.account, messages)
     rate = rate or channel.rate(campaign.account)
     pace_scope = f"{channel.name}:{campaign.account_id}"
     # Looked up once per batch: with no receiver, a message costs no signal at all.
@@ -127,6 +128,9 @@ def _send_claimed(channel: Channel, campaign, ids: list[int], rate: int | None =
             if message.contact_id is None and not channel.addressed_without_contact(message):
                 # erased since the audience was frozen
                 _record(channel, message.pk, status=Message.Status.CANCELLED)
+                continue
+            if message.pk in withdrawn:
+                _record(channel, message.pk, status=Message.Status.CANCELLED, error=WITHDRAWN_ERROR)
                 continue
             # Asked before the pace (a deferred message takes no slot) and again after it, since
             # the allowed hours may close while the worker waits for its slot.
@@ -155,6 +159,37 @@ def _send_claimed(channel: Channel, campaign, ids: list[int], rate: int | None =
     finally:
         backend.close()
         journal.fold(channel, unfolded)
+
+
+WITHDRAWN_ERROR = "consent withdrawn or address suppressed after the audience was frozen"
+
+
+def _withdrawn_since_frozen(channel: Channel, account, messages) -> set[int]:
+    """The messages whose recipient may no longer be written to: an opt-out, a STOP reply, a
+    bounce or a complaint since the audience was frozen (hours before, for a paced campaign)
+    is honoured at the send, as the ePrivacy directive asks. Two queries per batch: the
+    contacts still reachable, the frozen addresses now suppressed."""
+    contact_ids = {m.contact_id for m in messages if m.contact_id is not None}
+    still_reachable = set(
+        reachable(channel, account).filter(pk__in=contact_ids).values_list("pk", flat=True)
+        if contact_ids
+        else ()
+    )
+    address_field = channel.message_address_field
+    hashes = {m.pk: address_hash(getattr(m, address_field)) for m in messages}
+    suppressed = set(
+        Suppression.objects.filter(
+            account=account,
+            channel=channel.suppression_channel,
+            address_hash__in=set(hashes.values()),
+        ).values_list("address_hash", flat=True)
+    )
+    return {
+        m.pk
+        for m in messages
+        if hashes[m.pk] in suppressed
+        or (m.contact_id is not None and m.contact_id not in still_reachable)
+    }
 
 
 def _with_contacts(channel: Channel, messages):

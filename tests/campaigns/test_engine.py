@@ -17,7 +17,8 @@ from campaigns.engine.lifecycle import campaign_pause, campaign_resume, campaign
 from campaigns.models import EmailCampaign, Message, SenderAddress, SentJournal
 from campaigns.services import campaign_create
 from campaigns.signals import campaign_finished, campaign_started, message_bounced, message_sent
-from contacts.models import Suppression, address_hash
+from contacts.models import ConsentRecord, Contact, Suppression, address_hash
+from contacts.services.consent import ConsentProof, consent_change
 from tests.factories import ContactListFactory, ListMembershipFactory, SenderAddressFactory
 
 pytestmark = pytest.mark.django_db
@@ -299,3 +300,43 @@ def test_a_batch_holds_no_more_than_the_pace_sends_in_half_a_lease(settings):
     assert sending.batch_size(1) == 30
     assert sending.batch_size(5) == 150
     assert sending.batch_size(100_000) == sending.BATCH_SIZE
+
+
+def test_an_opt_out_after_the_freeze_is_honoured_at_the_send(make_campaign, account):
+    """A paced campaign sends for hours after its audience was frozen: a contact who
+    unsubscribed meanwhile gets nothing, the others are sent."""
+    # given
+    campaign = make_campaign("a@example.com", "b@example.com")
+    leaving = Contact.objects.get(account=account, email="b@example.com")
+    consent_change(
+        contact=leaving,
+        channel="email",
+        status="unsubscribed",
+        proof=ConsentProof(source=ConsentRecord.Source.UNSUBSCRIBE),
+    )
+    channel = ScriptedChannel()
+
+    # when
+    sending.send_batch(channel, campaign.pk)
+
+    # then
+    assert channel.delivery.sent == ["a@example.com"]
+    assert statuses(campaign) == {"a@example.com": "sent", "b@example.com": "cancelled"}
+    cancelled = Message.objects.get(campaign=campaign, email="b@example.com")
+    assert cancelled.error == sending.WITHDRAWN_ERROR
+
+
+def test_an_address_suppressed_after_the_freeze_is_not_sent(make_campaign, account):
+    """A hard bounce or a complaint in another campaign suppresses the address: this one's
+    message to it is cancelled before it reaches the provider."""
+    campaign = make_campaign("a@example.com", "b@example.com")
+    Suppression.objects.create(
+        account=account,
+        channel="email",
+        address_hash=address_hash("a@example.com"),
+        reason=Suppression.Reason.HARD_BOUNCE,
+    )
+    channel = ScriptedChannel()
+    sending.send_batch(channel, campaign.pk)
+    assert channel.delivery.sent == ["b@example.com"]
+    assert statuses(campaign) == {"a@example.com": "cancelled", "b@example.com": "sent"}

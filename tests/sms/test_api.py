@@ -145,14 +145,15 @@ def test_schedule_send_report_and_messages(
     ).json()["id"]  # fmt: skip
     started = api_client.post(f"{CAMPAIGNS}{campaign_id}/schedule/", {}, format="json")
     assert started.json()["status"] == "running"
+    while sending.send_batch(SMS, campaign_id):
+        pass
+    # a recipient answers STOP once the SMS reached them
     suppression_add(
         account=account,
         channel=Channel.SMS,
         address="+33612345679",
         reason=Suppression.Reason.UNSUBSCRIBED,
     )
-    while sending.send_batch(SMS, campaign_id):
-        pass
 
     report = api_client.get(f"{CAMPAIGNS}{campaign_id}/report/").json()
     assert report["sent"] == 3 and report["segments_billed"] == 3

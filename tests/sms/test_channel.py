@@ -11,6 +11,7 @@ from campaigns.engine.lifecycle import campaign_start
 from contacts.models import Channel, Suppression, address_hash
 from sms import legal_hours
 from sms.channel import SMS
+from sms.inbound import reply_received
 from sms.models import SmsCampaign, SmsMessage
 from tests.factories import ContactFactory, ContactListFactory, ListMembershipFactory
 from tests.sms.factories import SmsCampaignFactory
@@ -295,3 +296,32 @@ def test_a_contactless_single_send_to_a_suppressed_number_is_cancelled(account, 
         content={"text": "Code : 1234"},
     )  # fmt: skip
     assert sent.status == "cancelled" and sms_outbox == []
+
+
+def test_a_stop_reply_after_the_freeze_cancels_the_message_still_queued(
+    account, newsletter, sms_outbox, clock
+):
+    """STOP must be honoured at once: a campaign frozen before the reply sends nothing more to
+    that number, even though its message was queued already."""
+    # given
+    clock(WEDNESDAY_10H)
+    subscriber(newsletter, "+33612345678", "Alice")
+    subscriber(newsletter, "+33698765432", "Bruno")
+    campaign = started(SmsCampaignFactory(account=account, lists=[newsletter]))
+    earlier = started(
+        SmsCampaignFactory(account=account, lists=[newsletter], sender=campaign.sender)
+    )
+    SmsMessage.objects.filter(campaign=earlier, mobile="+33698765432").update(
+        status="sent", sent_at=WEDNESDAY_10H
+    )
+    reply_received(
+        provider="twilio", provider_id="SM-stop-1", mobile="+33698765432",
+        to="Boutique", text="Stop", received_at=WEDNESDAY_10H,
+    )  # fmt: skip
+
+    # when
+    sending.send_batch(SMS, campaign.pk)
+
+    # then
+    assert [sms.mobile for sms in sms_outbox] == ["+33612345678"]
+    assert by_mobile(campaign)["+33698765432"].status == "cancelled"

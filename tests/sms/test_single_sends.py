@@ -197,6 +197,27 @@ def test_a_worker_sends_what_waited_and_the_campaign_stands_for_the_next_send(
     assert SmsCampaign.objects.filter(single_sends=True).count() == 1
 
 
+def test_a_number_that_replies_stop_while_its_sms_waits_is_not_sent_it(
+    api_client, account, sender, sms_outbox
+):
+    """Accepted (202) while the campaign could not send; the number replied STOP before a worker
+    got to it: the worker cancels it instead of sending."""
+    campaign = SmsCampaign.objects.create(
+        account=account, sender=sender, single_sends=True, kind="transactional",
+        status="paused", name="Transactional", standing=True,
+    )  # fmt: skip
+    assert send(api_client).status_code == 202
+    suppression_add(
+        account=account, channel=Channel.SMS, address=CODE["mobile"],
+        reason=Suppression.Reason.UNSUBSCRIBED,
+    )  # fmt: skip
+    SmsCampaign.objects.filter(pk=campaign.pk).update(status="running")
+    while sending.send_batch(SMS, campaign.pk):
+        pass
+    assert sms_outbox == []
+    assert SmsMessage.objects.get().status == "cancelled"
+
+
 def test_the_single_send_campaign_is_created_standing(api_client, sender, sms_outbox):
     send(api_client)
     assert SmsCampaign.objects.get(single_sends=True).standing
