@@ -355,3 +355,24 @@ class SmsSettings(models.Model):
 
     def __str__(self):
         return f"SMS settings of {self.account_id}"
+
+
+class SingleSendKey(models.Model):
+    """An Idempotency-Key taken by one transactional single send of an account, with what it
+    asked for. Taken before anything is sent, under a unique constraint: of two requests racing
+    with one key, only one sends (the messages' own constraint is per campaign, and two senders
+    mean two campaigns)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    # SHA-256 of the number, text, sender and mode asked for with the key.
+    request_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="one_single_send_per_key")
+        ]
+
+    def __str__(self):
+        return self.key

@@ -64,7 +64,9 @@ class SmsSingleSendView(APIView):
         "without the opt-out mention. A number that replied STOP is refused (409 "
         "`number_suppressed`). The `Idempotency-Key` header makes retries safe: the same key "
         "with the same body answers the first result and sends nothing more; with another body "
-        "it is a 409 `idempotency_key_reused`. With a test API key nothing leaves the platform: "
+        "it is a 409 `idempotency_key_reused`, and while the first request with the key is "
+        "still being sent, a 409 `idempotency_key_in_use` (retry it a few seconds later). "
+        "With a test API key nothing leaves the platform: "
         "the SMS is kept in the SMS outbox.",
         parameters=[
             OpenApiParameter(

@@ -12,6 +12,8 @@ sender and mode answers what the first call did and sends nothing more; the same
 anything else is refused (409).
 """
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -23,11 +25,11 @@ from accounts.errors import ConflictError
 from accounts.services import ensure_account_may_send
 from campaigns.engine import lifecycle
 from campaigns.engine.channel import DeliveryInterrupted
-from campaigns.engine.sending import message_send_one
+from campaigns.engine.sending import lease, message_send_one
 from contacts.models import Channel, Suppression, address_hash
 from contacts.normalization import InvalidValue, normalize_phone
 from sms.channel import SMS
-from sms.models import OutboxSms, SmsCampaign, SmsMessage, SmsSender
+from sms.models import OutboxSms, SingleSendKey, SmsCampaign, SmsMessage, SmsSender
 from sms.services import SmsError, SmsNotReady
 
 MAX_KEY_LENGTH = 200
@@ -41,6 +43,10 @@ class NumberSuppressed(ConflictError):
 
 class IdempotencyKeyReused(ConflictError):
     code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUse(ConflictError):
+    code = "idempotency_key_in_use"
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,45 @@ def _keep_in_outbox(campaign: SmsCampaign, message: SmsMessage) -> None:
     )
 
 
+def _request_hash(number: str, text: str, sender: SmsSender, sandbox: bool) -> str:
+    asked = json.dumps([number, text, sender.pk, sandbox], ensure_ascii=False)
+    return hashlib.sha256(asked.encode()).hexdigest()
+
+
+def _reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(
+        _("This Idempotency-Key was used for another SMS: use a new key for a new SMS.")
+    )
+
+
+def _take_key(account, key: str, request_hash: str) -> SingleSendKey:
+    """Take the key for this request before anything is sent. Of two requests racing with one
+    key only one gets it; the other is told whether it asked for something else (reused) or
+    for the same SMS, still being sent (in use: its retry answers the result). A key held
+    longer than a send lease by a request that created no message (its process died) is
+    taken over."""
+    try:
+        with transaction.atomic():
+            return SingleSendKey.objects.create(account=account, key=key, request_hash=request_hash)
+    except IntegrityError:
+        taken = SingleSendKey.objects.get(account=account, key=key)
+    if taken.request_hash != request_hash:
+        raise _reused()
+    stale = taken.created_at < timezone.now() - lease()
+    if stale and SingleSendKey.objects.filter(pk=taken.pk, created_at=taken.created_at).update(
+        created_at=timezone.now()
+    ):
+        return taken
+    raise IdempotencyKeyInUse(
+        {
+            "idempotency_key": _(
+                "A request with this Idempotency-Key is still being sent: try it again in a "
+                "few seconds to read its result."
+            )
+        }
+    )
+
+
 def _deliver(campaign: SmsCampaign, key: str, mobile: str, text: str) -> SmsMessage:
     try:
         message = message_send_one(
@@ -180,19 +225,26 @@ def sms_send_single(
     if known is not None:
         asked = (number, text, chosen.pk, sandbox)
         if (known.mobile, known.text, known.campaign.sender_id, known.campaign.sandbox) != asked:
-            raise IdempotencyKeyReused(
-                _("This Idempotency-Key was used for another SMS: use a new key for a new SMS.")
-            )
+            raise _reused()
         if known.status != SmsMessage.Status.QUEUED:
             return SingleSend(known, chosen.value, sandbox, replayed=True)
-        campaign = known.campaign
+        message = _deliver(known.campaign, idempotency_key, number, text)
     else:
         ensure_account_may_send(account)
         if _suppressed(account, number):
             raise NumberSuppressed(
                 {"mobile": _("This number asked to receive no more SMS (STOP): not sent.")}
             )
-        campaign = _open_campaign(account, chosen, sandbox)
-    message = _deliver(campaign, idempotency_key, number, text)
-    _keep_in_outbox(campaign, message)
+        taken = _take_key(account, idempotency_key, _request_hash(number, text, chosen, sandbox))
+        try:
+            campaign = _open_campaign(account, chosen, sandbox)
+            message = _deliver(campaign, idempotency_key, number, text)
+        except BaseException:
+            # Nothing was created for the key: free it for the caller's retry.
+            if not SmsMessage.objects.filter(
+                campaign__account=account, idempotency_key=idempotency_key
+            ).exists():
+                taken.delete()
+            raise
+    _keep_in_outbox(message.campaign, message)
     return SingleSend(message, chosen.value, sandbox, replayed=known is not None)

@@ -2,9 +2,10 @@
 engine, contact or not, whatever the hour, without the opt-out mention; idempotent by key;
 refused for a number that replied STOP; sandboxed into the outbox with a test key; per account."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apikeys.models import ApiKey
@@ -12,7 +13,7 @@ from campaigns.engine import sending
 from contacts.models import Channel, Suppression
 from contacts.services.consent import suppression_add
 from sms.channel import SMS
-from sms.models import OutboxSms, SmsCampaign, SmsMessage
+from sms.models import OutboxSms, SingleSendKey, SmsCampaign, SmsMessage
 from sms.services import campaign_cancel
 from tests.factories import AccountFactory, ContactFactory, make_api_key
 from tests.sms.factories import SmsSenderFactory
@@ -37,6 +38,55 @@ def client_of(account, mode=ApiKey.Mode.LIVE):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(account, mode=mode)[1]}")
     return client
+
+
+def test_a_key_being_sent_with_another_body_is_refused_as_reused(api_client, sender, sms_outbox):
+    """Two requests racing with one key and different senders would open two campaigns: the
+    key is taken for the account first, so the second learns the key is someone else's."""
+    SingleSendKey.objects.create(account=sender.account, key="order-42", request_hash="0" * 64)
+    answer = send(api_client)
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "idempotency_key_reused"
+    assert sms_outbox == [] and not SmsMessage.objects.exists()
+
+
+def test_a_key_still_being_sent_for_the_same_sms_asks_to_retry(api_client, sender, sms_outbox):
+    first = send(api_client, key="order-41")
+    assert first.status_code == 201
+    # the same request as a first one that took its key and has not created its message yet
+    taken = SingleSendKey.objects.get(key="order-41")
+    SingleSendKey.objects.create(
+        account=sender.account, key="order-42", request_hash=taken.request_hash
+    )
+    answer = send(api_client)
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "idempotency_key_in_use"
+    assert "idempotency_key" in answer.json()["fields"]
+    assert len(sms_outbox) == 1
+
+
+def test_a_key_left_by_a_request_that_died_is_taken_over_after_a_lease(
+    api_client, sender, sms_outbox
+):
+    send(api_client, key="order-41")
+    taken = SingleSendKey.objects.get(key="order-41")
+    SingleSendKey.objects.create(
+        account=sender.account, key="order-42", request_hash=taken.request_hash
+    )
+    SingleSendKey.objects.filter(key="order-42").update(
+        created_at=timezone.now() - sending.lease() - timedelta(seconds=1)
+    )
+    answer = send(api_client)
+    assert answer.status_code == 201
+    assert [s.mobile for s in sms_outbox] == [CODE["mobile"]] * 2
+    assert send(api_client).headers["Idempotent-Replayed"] == "true"
+
+
+def test_keys_are_taken_per_account(api_client, sender, sms_outbox):
+    other = AccountFactory()
+    SmsSenderFactory(account=other, value="Boutique")
+    SingleSendKey.objects.create(account=other, key="order-42", request_hash="0" * 64)
+    assert send(api_client).status_code == 201
 
 
 def test_a_number_that_is_no_contact_gets_the_text_as_written_at_any_hour(
