@@ -20,10 +20,12 @@ from automations.models import (
     ScenarioVersion,
     Trigger,
 )
-from campaigns.models import EmailCampaign
-from contacts.models import Contact, ContactList
+from campaigns import merge_tags
+from campaigns.models import EmailCampaign, SenderAddress
+from contacts.models import Contact, ContactField, ContactList
 from contacts.segments.language import FieldCatalog, validate_rules
 from contacts.segments.selectors import rules_contacts
+from sms.models import SmsSender
 
 ENROL_CHUNK = 1000
 EDITABLE = ("name", "trigger", "trigger_config", "audience_rules", "entry_rule", "reentry_days",
@@ -153,6 +155,46 @@ def _mentions(rules, field: str) -> bool:
     return False
 
 
+SENT_TEXTS = {flow.EMAIL: ("subject", "preheader", "html"), flow.SMS: ("text",)}
+
+
+def _content_problems(account, steps: list[dict]) -> list[dict]:
+    """The sending steps' merge tags and senders, checked as a campaign's are when it is saved:
+    an unknown or unclosed tag, or a sender the account no longer has (or has not confirmed),
+    would otherwise show only at the first contact's send, days after activation."""
+    sending = [s for s in steps if s["kind"] in SENT_TEXTS]
+    if not sending:
+        return []
+    custom_keys = set(ContactField.objects.filter(account=account).values_list("key", flat=True))
+    senders = {
+        flow.EMAIL: dict(
+            SenderAddress.objects.filter(account=account).values_list("pk", "verified_at")
+        ),
+        flow.SMS: dict.fromkeys(
+            SmsSender.objects.filter(account=account).values_list("pk", flat=True), True
+        ),
+    }
+    problems = []
+    for step in sending:
+        config = step.get("config") or {}
+        for name in SENT_TEXTS[step["kind"]]:
+            for problem in merge_tags.validate(config.get(name) or "", custom_keys)[:5]:
+                problems.append({
+                    "step": step["id"],
+                    "message": _("%(part)s: %(tag)s: %(why)s")
+                    % {"part": name, "tag": problem.tag, "why": problem.message},
+                })  # fmt: skip
+        sender_id = config.get("sender_id")
+        if sender_id and sender_id not in senders[step["kind"]]:
+            problems.append({"step": step["id"], "message": _("This sender is not the account's.")})
+        elif sender_id and not senders[step["kind"]][sender_id]:
+            problems.append({
+                "step": step["id"],
+                "message": _("The sender address is not confirmed yet: open the link sent to it."),
+            })  # fmt: skip
+    return problems
+
+
 def scenario_problems(scenario: Scenario) -> list[dict]:
     """Everything that forbids activating the scenario, per step ("" for the scenario)."""
     problems = [{"step": "", "message": m} for m in _trigger_problems(scenario)]
@@ -164,6 +206,7 @@ def scenario_problems(scenario: Scenario) -> list[dict]:
     steps = list(flow.iter_steps(scenario.steps))
     for step in steps:
         problems += [{"step": step["id"], "message": m} for m in flow.step_errors(step)]
+    problems += _content_problems(scenario.account, steps)
     # SMS consent is checked again at each send; the rule makes the marketer say who is meant
     # to get SMS (in the audience, or in a condition before the SMS step).
     consent_rule = _mentions(scenario.audience_rules, "sms_status") or any(

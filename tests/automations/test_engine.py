@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from automations import engine
 from automations.models import DueStep, Enrolment, Scenario
@@ -20,9 +20,9 @@ from automations.services import (
 )
 from campaigns.models import Message
 from contacts.models import ListMembership
-from tests.automations.conftest import email_step, wait_step
+from tests.automations.conftest import HTML, email_step, wait_step
 from tests.conftest import requires_postgres
-from tests.factories import ContactFactory, ContactListFactory
+from tests.factories import ContactFactory, ContactListFactory, SenderAddressFactory
 
 
 def later(**delta):
@@ -401,3 +401,29 @@ def test_a_custom_field_is_updated_and_a_bad_value_is_an_outcome_not_a_crash(
     assert dict(DueStep.objects.values_list("step_id", "outcome")) == {
         "p": "updated", "bad": "invalid_value",
     }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_unknown_or_unclosed_merge_tags_in_a_sending_step_are_named_at_activation(
+    sender, make_scenario
+):
+    step = email_step("mail", sender, subject="Bonjour {{ prenom }}")
+    step["config"]["html"] = HTML.replace("</p>", "{{ fields.fidelite </p>", 1)
+    with pytest.raises(ScenarioNotReady) as refused, translation.override("en"):
+        make_scenario([step])
+    messages = [p["message"] for p in refused.value.problems if p["step"] == "mail"]
+    assert any(m.startswith("subject: {{ prenom }}") for m in messages), messages
+    assert any(m.startswith("html: ") for m in messages), messages
+
+
+@pytest.mark.django_db
+def test_a_sender_not_confirmed_or_not_the_accounts_is_named_at_activation(
+    account, sender, make_scenario
+):
+    waiting = SenderAddressFactory(account=account, email="new@boutique.fr", verified_at=None)
+    foreign = SenderAddressFactory()  # another account's
+    with pytest.raises(ScenarioNotReady) as refused, translation.override("en"):
+        make_scenario([email_step("a", waiting), email_step("b", foreign)])
+    by_step = {p["step"]: p["message"] for p in refused.value.problems}
+    assert "not confirmed" in by_step["a"]
+    assert "not the account's" in by_step["b"]
