@@ -137,6 +137,8 @@ def _worker(campaign_id: int, url: str, account_sid: str, results, profile: bool
         import pstats
 
         profiler.disable()
+        if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats' callers/callees, or snakeviz
+            profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
         pstats.Stats(profiler).sort_stats(
             os.environ.get("BENCH_PROFILE_SORT", "cumulative")
         ).print_stats(30)

@@ -148,8 +148,8 @@ def _unclosed(text: str) -> list[TagError]:
 
 
 class MergeValues(dict):
-    """A contact's values; a registered context's (`cart.*`) are read on their first lookup,
-    once, so a message that names none of them costs no query."""
+    """A contact's values; a registered context's (`cart.*`) and `contact_ref` are read on
+    their first lookup, once, so a message that names none of them costs no query or hash."""
 
     def __init__(self, data=(), *, contact=None, account=None, loaded=None):
         super().__init__(data)
@@ -158,6 +158,11 @@ class MergeValues(dict):
         self.loaded = set() if loaded is None else loaded
 
     def _load(self, name: str) -> None:
+        if name == "contact_ref":
+            # A keyed hash: computed for the messages that show it, not for every message.
+            if self.contact is not None:
+                self[name] = contact_reference(self.contact)
+            return
         namespace = merge_context.namespace_of(name)
         if namespace is None or namespace in self.loaded or self.contact is None:
             return
@@ -192,7 +197,6 @@ def contact_values(contact, account) -> MergeValues:
         elif isinstance(value, bool):
             value = _("yes") if value else _("no")
         values[f"fields.{key}"] = str(value)
-    values["contact_ref"] = contact_reference(contact)
     values["account.name"] = account.name
     # One line: the footer prints it after the name, and HTML would join the lines anyway.
     values["account.postal_address"] = ", ".join(

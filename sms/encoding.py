@@ -13,6 +13,7 @@ offers the GSM-7 look-alikes and what they save.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,6 +34,11 @@ GSM7_EXTENSION = "\f^{}\\[~]|€"
 
 _BASIC = frozenset(GSM7_BASIC) - {"\x1b"}
 _EXTENSION = frozenset(GSM7_EXTENSION)
+# The same sets as regular expressions: `count` runs for every SMS sent (billing), and a scan in
+# C is some fifty times faster than a Python loop over the characters (bench.sms_send).
+_NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(_BASIC | _EXTENSION))) + "]")
+_TWO_SEPTETS = re.compile("[" + re.escape(GSM7_EXTENSION) + "]")
+_TWO_UTF16_UNITS = re.compile("[\U00010000-\U0010ffff]")
 
 SINGLE_GSM7, PART_GSM7 = 160, 153
 SINGLE_UCS2, PART_UCS2 = 70, 67
@@ -139,18 +145,20 @@ def _split(costs: list[int], single: int, part: int) -> int:
 
 
 def count(text: str) -> SmsCount:
-    forcing = tuple(dict.fromkeys(ch for ch in text if not is_gsm7(ch)))
+    forcing = tuple(dict.fromkeys(_NOT_GSM7.findall(text)))
     if not forcing:
-        costs = [septets(ch) for ch in text]
+        wide, cost = _TWO_SEPTETS, septets
         single, part, encoding = SINGLE_GSM7, PART_GSM7, Encoding.GSM7
     else:
-        costs = [_utf16_units(ch) for ch in text]
+        wide, cost = _TWO_UTF16_UNITS, _utf16_units
         single, part, encoding = SINGLE_UCS2, PART_UCS2, Encoding.UCS2
-    segments = _split(costs, single, part)
+    units = len(text) + len(wide.findall(text))
+    # Only a text longer than one SMS is split character by character.
+    segments = min(units, 1) if units <= single else _split([cost(ch) for ch in text], single, part)
     return SmsCount(
         encoding=encoding,
         characters=len(text),
-        units=sum(costs),
+        units=units,
         segments=segments,
         per_segment=single if segments <= 1 else part,
         ucs2_characters=forcing,

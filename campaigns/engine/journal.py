@@ -25,6 +25,7 @@ loss; their rows are still "sending" and lease recovery requeues them.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import select
@@ -131,9 +132,16 @@ def _pipelined() -> bool:
     # connection writes it, and waits.
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return False
+    return not _is_psycopg3()
+
+
+@functools.cache
+def _is_psycopg3() -> bool:
+    # Imported once, not at each message (an import statement costs a few µs even when the
+    # module is loaded); not at module level, as SQLite installs need no psycopg.
     from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
-    return not is_psycopg3
+    return is_psycopg3
 
 
 def append(channel: Channel, pk: int, provider_id: str, extra: dict | None = None) -> None:

@@ -30,7 +30,7 @@ from campaigns.engine.channel import (
 from campaigns.engine.lifecycle import campaign_finish_if_done
 from campaigns.pacing import wait_for_send_slot
 from campaigns.signals import message_bounced, message_sent
-from contacts.models import Suppression, address_hash
+from contacts.models import SENDABLE_STATUSES, Suppression, address_hash
 from contacts.services.consent import suppression_add
 
 # A batch costs a dozen round trips to the database (campaign, claim, messages, folds) and a
@@ -167,14 +167,8 @@ WITHDRAWN_ERROR = "consent withdrawn or address suppressed after the audience wa
 def _withdrawn_since_frozen(channel: Channel, account, messages) -> set[int]:
     """The messages whose recipient may no longer be written to: an opt-out, a STOP reply, a
     bounce or a complaint since the audience was frozen (hours before, for a paced campaign)
-    is honoured at the send, as the ePrivacy directive asks. Two queries per batch: the
-    contacts still reachable, the frozen addresses now suppressed."""
-    contact_ids = {m.contact_id for m in messages if m.contact_id is not None}
-    still_reachable = set(
-        reachable(channel, account).filter(pk__in=contact_ids).values_list("pk", flat=True)
-        if contact_ids
-        else ()
-    )
+    is honoured at the send, as the ePrivacy directive asks. The contacts' consent was read
+    with the batch (`_with_contacts`); the frozen addresses' suppressions cost one query."""
     address_field = channel.message_address_field
     hashes = {m.pk: address_hash(getattr(m, address_field)) for m in messages}
     suppressed = set(
@@ -188,7 +182,10 @@ def _withdrawn_since_frozen(channel: Channel, account, messages) -> set[int]:
         m.pk
         for m in messages
         if hashes[m.pk] in suppressed
-        or (m.contact_id is not None and m.contact_id not in still_reachable)
+        or (
+            m.contact is not None
+            and getattr(m.contact, channel.consent_field) not in SENDABLE_STATUSES
+        )
     }
 
 
@@ -197,10 +194,11 @@ def _with_contacts(channel: Channel, messages):
     if channel.contact_columns is None:
         return messages
     Contact = channel.message_model._meta.get_field("contact").related_model  # noqa: N806
+    read = {*channel.contact_columns, channel.consent_field}  # consent: _withdrawn_since_frozen
     unread = [
         f"contact__{field.name}"
         for field in Contact._meta.concrete_fields
-        if not field.primary_key and field.name not in channel.contact_columns
+        if not field.primary_key and field.name not in read
     ]
     return messages.defer(*unread)
 

@@ -58,6 +58,7 @@ class SmsBackend:
         }
         self.path = f"{urlsplit(self.api_url).path.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         self.connection = None
+        self._tails: dict[str, str] = {}
         self.status_callback = None
         if settings.TWILIO_STATUS_CALLBACKS:
             self.status_callback = settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
@@ -79,14 +80,21 @@ class SmsBackend:
         if self.connection is not None:
             self.connection.close()
 
+    def _form_tail(self, sender: str) -> str:
+        """The form's fields that are the same for a whole batch (sender, callback), encoded
+        once per sender rather than once per message."""
+        tail = self._tails.get(sender)
+        if tail is None:
+            fixed = {"From": sender} if sender else {}
+            if self.status_callback:
+                fixed["StatusCallback"] = self.status_callback
+            tail = self._tails[sender] = "&" + urlencode(fixed) if fixed else ""
+        return tail
+
     def send(self, sms) -> Outcome:
-        form = {"To": sms.mobile, "Body": sms.text}
-        if sms.sender:
-            form["From"] = sms.sender
-        if self.status_callback:
-            form["StatusCallback"] = self.status_callback
+        form = urlencode({"To": sms.mobile, "Body": sms.text}) + self._form_tail(sms.sender)
         try:
-            self.connection.request("POST", self.path, urlencode(form), self.headers)
+            self.connection.request("POST", self.path, form, self.headers)
             response = self.connection.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException) as error:  # timeouts are OSErrors
