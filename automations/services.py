@@ -20,6 +20,7 @@ from automations.models import (
     ScenarioVersion,
     Trigger,
 )
+from automations.selectors import forget_active_triggers
 from campaigns import merge_tags
 from campaigns.models import EmailCampaign, SenderAddress
 from contacts.models import Contact, ContactField, ContactList
@@ -81,6 +82,15 @@ def _clean(account, data: dict) -> dict:
     return clean
 
 
+def _triggers_changed(scenario: Scenario) -> None:
+    """The account's set of active triggers is cached for the signal receivers: forget it now
+    (this transaction's own reads) and once the change is committed (until then, another
+    process could cache the old state again)."""
+    account_id = scenario.account_id
+    forget_active_triggers(account_id)
+    transaction.on_commit(lambda: forget_active_triggers(account_id))
+
+
 def scenario_create(*, account, data: dict) -> Scenario:
     if not data.get("name"):
         raise ScenarioError({"name": _("A scenario needs a name.")})
@@ -112,6 +122,7 @@ def scenario_update(*, scenario: Scenario, data: dict) -> Scenario:
         if problems:
             raise ScenarioNotReady(problems)
     scenario.save()
+    _triggers_changed(scenario)
     live = scenario.status != Scenario.Status.DRAFT
     if live and scenario.current_version.steps != scenario.steps:
         _publish(scenario)
@@ -236,6 +247,7 @@ def scenario_activate(*, scenario: Scenario) -> Scenario:
     was_paused = scenario.status == Scenario.Status.PAUSED
     scenario.status = Scenario.Status.ACTIVE
     scenario.save(update_fields=["status", "updated_at"])
+    _triggers_changed(scenario)
     if was_paused:
         DueStep.objects.filter(scenario=scenario, status=DueStep.Status.HELD).update(
             status=DueStep.Status.PENDING
@@ -255,6 +267,7 @@ def scenario_pause(*, scenario: Scenario) -> Scenario:
         status=DueStep.Status.HELD
     )
     scenario.refresh_from_db()
+    _triggers_changed(scenario)
     return scenario
 
 
@@ -273,6 +286,7 @@ def scenario_archive(*, scenario: Scenario) -> Scenario:
     now = timezone.now()
     scenario.status = Scenario.Status.ARCHIVED
     scenario.save(update_fields=["status", "updated_at"])
+    _triggers_changed(scenario)
     Enrolment.objects.filter(scenario=scenario, status=Enrolment.Status.ACTIVE).update(
         status=Enrolment.Status.EXITED, exit_reason="archived", finished_at=now
     )

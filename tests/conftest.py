@@ -55,7 +55,11 @@ def _fresh_throttle_counters():
     # outlives a test's rolled-back transaction (and, on Redis, the test run).
     from django.core.cache import cache
 
+    from automations import selectors as automations_selectors
+
     cache.clear()
+    # The automations' in-process memo of each account's active triggers, as well.
+    automations_selectors._recently_read.clear()
 
 
 @pytest.fixture

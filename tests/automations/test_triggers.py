@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from automations import engine
 from automations.models import Enrolment
@@ -33,6 +35,39 @@ def test_a_created_contact_enters(account, make_scenario, django_capture_on_comm
             account=account, data={"email": "new@example.com"}, proof=ConsentProof()
         )
     assert created and Enrolment.objects.get().contact == contact
+
+
+@pytest.mark.django_db
+def test_created_contacts_cost_one_scenario_query_per_account_not_one_each(
+    account, django_capture_on_commit_callbacks
+):
+    """An import or a shop sync creates thousands of contacts: with no scenario listening, the
+    receivers read the account's active triggers once (then from the cache)."""
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for index in range(20):
+            contact_upsert(
+                account=account, data={"email": f"c{index}@example.com"}, proof=ConsentProof()
+            )
+    asked = [q["sql"] for q in queries.captured_queries if "automations_scenario" in q["sql"]]
+    assert len(asked) == 1
+
+
+@pytest.mark.django_db
+def test_a_scenario_activated_after_contacts_came_still_sees_the_next_one(
+    account, make_scenario, django_capture_on_commit_callbacks
+):
+    """The cached set of active triggers is forgotten when a scenario is activated."""
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_upsert(account=account, data={"email": "before@example.com"}, proof=ConsentProof())
+    make_scenario(STEP, trigger="contact_created")
+    with django_capture_on_commit_callbacks(execute=True):
+        after, _ = contact_upsert(
+            account=account, data={"email": "after@example.com"}, proof=ConsentProof()
+        )
+    assert [e.contact for e in Enrolment.objects.all()] == [after]
 
 
 @pytest.mark.django_db
