@@ -14,6 +14,7 @@ shop and this platform cannot skip a change.
 import contextlib
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,22 @@ from typing import Protocol
 
 import requests
 from django.utils.translation import gettext_lazy as _
+
+# "YYYY-MM-DD HH:MM:SS", as Magento and PrestaShop write their dates (longer values, with
+# fractions or an offset, are read up to the seconds).
+_SHOP_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def parse_shop_datetime(text: str) -> datetime | None:
+    """The naive date and time at the start of `text`, or None if it holds none. strptime
+    does the same at a twentieth of the speed: a sync parses several per order."""
+    head = text[:19]
+    if not _SHOP_TIME.fullmatch(head):
+        return None
+    try:
+        return datetime.fromisoformat(head)
+    except ValueError:  # 2025-02-30 and the like
+        return None
 
 
 class ShopError(Exception):

@@ -35,7 +35,7 @@ from connectors.consolidation import (
     shop_segments_ensure,
 )
 from connectors.models import ShopCart, ShopConnection, ShopCustomer, ShopOrder, SyncRun
-from connectors.shop_client import ShopClient, ShopError
+from connectors.shop_client import ShopClient, ShopError, parse_shop_datetime
 from connectors.signals import cart_abandoned, order_placed
 from contacts.models import ConsentRecord, ConsentStatus
 from contacts.normalization import InvalidValue, normalize_email
@@ -440,10 +440,8 @@ class PageWriter:
 
 
 def _parse(value: str) -> datetime | None:
-    try:
-        return datetime.strptime(value[:19], SHOP_TIME).replace(tzinfo=UTC)
-    except (TypeError, ValueError):
-        return None
+    parsed = parse_shop_datetime(value) if isinstance(value, str) else None
+    return parsed.replace(tzinfo=UTC) if parsed else None
 
 
 def _since(connection: ShopConnection, entity: str, kind: str) -> str | None:

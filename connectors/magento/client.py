@@ -33,6 +33,7 @@ from connectors.shop_client import (
     ShopUnauthorized,
     StoreView,
     money,
+    parse_shop_datetime,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,10 +63,8 @@ def shop_time(value: datetime) -> str:
 def parse_shop_time(value: str | None) -> datetime | None:
     if not value:
         return None
-    try:
-        return datetime.strptime(value[:19], MAGENTO_TIME).replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    parsed = parse_shop_datetime(value)
+    return parsed.replace(tzinfo=UTC) if parsed else None
 
 
 def _int_or_none(value) -> int | None:

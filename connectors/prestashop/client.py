@@ -50,11 +50,11 @@ from connectors.shop_client import (
     ShopUnauthorized,
     StoreView,
     money,
+    parse_shop_datetime,
 )
 
 logger = logging.getLogger(__name__)
 
-PS_TIME = "%Y-%m-%d %H:%M:%S"
 FAR_FUTURE = "9999-12-31 23:59:59"
 GENDER_SALUTATIONS = {1: "mr", 2: "mrs"}
 # What each entity reads, for "Test the connection" (it names the resource a key lacks).
@@ -395,11 +395,8 @@ class PrestaShopClient(PacedRetryingHttp):
         text = _text(value)
         if not text or text.startswith("0000"):
             return None
-        try:
-            local = datetime.strptime(text[:19], PS_TIME)
-        except ValueError:
-            return None
-        return local.replace(tzinfo=self.tz).astimezone(UTC)
+        local = parse_shop_datetime(text)
+        return local.replace(tzinfo=self.tz).astimezone(UTC) if local else None
 
     def _addresses(self, customer_ids: list[int]) -> dict[int, Address]:
         if not customer_ids:
