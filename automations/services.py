@@ -21,9 +21,9 @@ from automations.models import (
     Trigger,
 )
 from automations.selectors import forget_active_triggers
-from campaigns import merge_tags
 from campaigns.models import EmailCampaign, SenderAddress
-from contacts.models import Contact, ContactField, ContactList
+from campaigns.services import merge_tag_problems
+from contacts.models import Contact, ContactList
 from contacts.segments.language import FieldCatalog, validate_rules
 from contacts.segments.selectors import rules_contacts
 from sms.models import SmsSender
@@ -176,7 +176,15 @@ def _content_problems(account, steps: list[dict]) -> list[dict]:
     sending = [s for s in steps if s["kind"] in SENT_TEXTS]
     if not sending:
         return []
-    custom_keys = set(ContactField.objects.filter(account=account).values_list("key", flat=True))
+    texts = {
+        (step["id"], name): (step.get("config") or {}).get(name)
+        for step in sending
+        for name in SENT_TEXTS[step["kind"]]
+    }
+    problems = [
+        {"step": step_id, "message": f"{name}: {found}"}
+        for (step_id, name), found in merge_tag_problems(account, texts).items()
+    ]
     senders = {
         flow.EMAIL: dict(
             SenderAddress.objects.filter(account=account).values_list("pk", "verified_at")
@@ -185,16 +193,8 @@ def _content_problems(account, steps: list[dict]) -> list[dict]:
             SmsSender.objects.filter(account=account).values_list("pk", flat=True), True
         ),
     }
-    problems = []
     for step in sending:
         config = step.get("config") or {}
-        for name in SENT_TEXTS[step["kind"]]:
-            for problem in merge_tags.validate(config.get(name) or "", custom_keys)[:5]:
-                problems.append({
-                    "step": step["id"],
-                    "message": _("%(part)s: %(tag)s: %(why)s")
-                    % {"part": name, "tag": problem.tag, "why": problem.message},
-                })  # fmt: skip
         sender_id = config.get("sender_id")
         if sender_id and sender_id not in senders[step["kind"]]:
             problems.append({"step": step["id"], "message": _("This sender is not the account's.")})

@@ -88,8 +88,10 @@ SIMPLE_FIELDS = {
 }  # fmt: skip
 
 
-def _check_merge_tags(account: Account, texts: dict[str, str]) -> dict[str, str]:
-    """The merge-tag problems of each text, by field name: campaigns and templates alike."""
+def merge_tag_problems(account: Account, texts: dict) -> dict:
+    """The merge-tag problems of each text ("tag: why; …", the first five), under the text's
+    own key (a field name, a block's path, a step and a field): every text a channel sends is
+    checked here, against the account's custom fields read once."""
     custom_keys = set(ContactField.objects.filter(account=account).values_list("key", flat=True))
     errors = {}
     for name, text in texts.items():
@@ -100,7 +102,7 @@ def _check_merge_tags(account: Account, texts: dict[str, str]) -> dict[str, str]
 
 
 def _check_content(account: Account, data: dict) -> dict[str, str]:
-    return _check_merge_tags(
+    return merge_tag_problems(
         account, {name: data.get(name) for name in ("subject", "preheader", "html", "text")}
     )
 
@@ -286,7 +288,7 @@ def template_save(
 ) -> EmailTemplate:
     from campaigns.gallery import MjmlError, render_mjml
 
-    errors = _check_merge_tags(account, {"source": source})
+    errors = merge_tag_problems(account, {"source": source})
     if errors:
         raise CampaignError(errors)
     try:

@@ -12,7 +12,8 @@ from campaigns import merge_tags
 from campaigns.engine import lifecycle
 from campaigns.engine.audience import audience
 from campaigns.engine.channel import Sent
-from contacts.models import Contact, ContactField
+from campaigns.services import merge_tag_problems
+from contacts.models import Contact
 from sms import short_links
 from sms.account_settings import opt_out_mention, sms_settings_of
 from sms.backends import OutgoingSms, get_backend
@@ -71,12 +72,8 @@ def sender_delete(*, sender: SmsSender) -> None:
 
 
 def _check_text(account, campaign: SmsCampaign) -> dict[str, str]:
-    errors = {}
-    custom_keys = set(ContactField.objects.filter(account=account).values_list("key", flat=True))
-    problems = merge_tags.validate(campaign.text or "", custom_keys)
-    if problems:
-        errors["text"] = "; ".join(f"{p.tag}: {p.message}" for p in problems[:5])
-    elif (
+    errors = merge_tag_problems(account, {"text": campaign.text})
+    if not errors and (
         campaign.is_marketing
         and campaign.text
         and not has_opt_out(campaign.text, mention := opt_out_mention(account))

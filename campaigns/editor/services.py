@@ -20,12 +20,11 @@ from PIL import Image, UnidentifiedImageError
 
 from accounts.errors import ServiceError
 from accounts.models import Account
-from campaigns import merge_tags, services
+from campaigns import services
 from campaigns.editor.compiler import design_to_html, design_to_mjml
 from campaigns.editor.design import DesignInvalid, design_normalise
 from campaigns.gallery import MjmlError
 from campaigns.models import EmailCampaign, EmailTemplate, SavedSection
-from contacts.models import ContactField
 
 # Fields of a block that end up in the email as text or URL, where a merge tag may be.
 PERSONALISED_FIELDS = ("html", "label", "href", "alt", "empty_text", "total_label")
@@ -46,19 +45,17 @@ class SavedDesign:
 
 def _check_design_merge_tags(account: Account, design: dict) -> None:
     """Unknown or malformed merge tags, named by the block that holds them."""
-    custom_keys = set(ContactField.objects.filter(account=account).values_list("key", flat=True))
-    errors = {}
+    texts = {}
     for s, section in enumerate(design["sections"]):
         for c, column in enumerate(section["columns"]):
             for b, block in enumerate(column["blocks"]):
-                texts = [block.get(name) for name in PERSONALISED_FIELDS if block.get(name)]
-                texts += [item["href"] for item in block.get("items", [])]
-                for text in texts:
-                    problems = merge_tags.validate(text, custom_keys)
-                    if problems:
-                        errors[f"sections[{s}].columns[{c}].blocks[{b}]"] = "; ".join(
-                            f"{p.tag}: {p.message}" for p in problems[:5]
-                        )
+                path = f"sections[{s}].columns[{c}].blocks[{b}]"
+                values = [block.get(name) for name in PERSONALISED_FIELDS if block.get(name)]
+                values += [item["href"] for item in block.get("items", [])]
+                texts.update({(path, i): text for i, text in enumerate(values)})
+    errors = {}
+    for (path, _index), problems in services.merge_tag_problems(account, texts).items():
+        errors[path] = f"{errors[path]}; {problems}" if path in errors else problems
     if errors:
         raise DesignInvalid(errors)
 
