@@ -140,8 +140,8 @@ def _keep_in_outbox(campaign: SmsCampaign, message: SmsMessage) -> None:
     )
 
 
-def _request_hash(number: str, text: str, sender: SmsSender, sandbox: bool) -> str:
-    asked = json.dumps([number, text, sender.pk, sandbox], ensure_ascii=False)
+def _request_hash(number: str, text: str, sender_id: int, sandbox: bool) -> str:
+    asked = json.dumps([number, text, sender_id, sandbox], ensure_ascii=False)
     return hashlib.sha256(asked.encode()).hexdigest()
 
 
@@ -222,9 +222,10 @@ def sms_send_single(
         .select_related("campaign")
         .first()
     )
+    asked = _request_hash(number, text, chosen.pk, sandbox)
     if known is not None:
-        asked = (number, text, chosen.pk, sandbox)
-        if (known.mobile, known.text, known.campaign.sender_id, known.campaign.sandbox) != asked:
+        campaign = known.campaign
+        if _request_hash(known.mobile, known.text, campaign.sender_id, campaign.sandbox) != asked:
             raise _reused()
         if known.status != SmsMessage.Status.QUEUED:
             return SingleSend(known, chosen.value, sandbox, replayed=True)
@@ -235,7 +236,7 @@ def sms_send_single(
             raise NumberSuppressed(
                 {"mobile": _("This number asked to receive no more SMS (STOP): not sent.")}
             )
-        taken = _take_key(account, idempotency_key, _request_hash(number, text, chosen, sandbox))
+        taken = _take_key(account, idempotency_key, asked)
         try:
             campaign = _open_campaign(account, chosen, sandbox)
             message = _deliver(campaign, idempotency_key, number, text)
