@@ -34,6 +34,7 @@ from connectors.consolidation import (
     shop_fields_for,
     shop_segments_ensure,
 )
+from connectors.mirror import mirror_upsert
 from connectors.models import ShopCart, ShopConnection, ShopCustomer, ShopOrder, SyncRun
 from connectors.shop_client import ShopClient, ShopError, parse_shop_datetime
 from connectors.signals import cart_abandoned, order_placed
@@ -49,6 +50,10 @@ LEASE = timedelta(minutes=10)
 OVERLAP = timedelta(minutes=15)
 SHOP_TIME = "%Y-%m-%d %H:%M:%S"
 MAX_REJECTION_EXAMPLES = 20
+ORDER_UPDATES = [
+    "email", "customer_id", "quote_id", "state", "grand_total", "total_refunded", "currency",
+    "created_at", "updated_at",
+]  # fmt: skip
 
 
 class RunLost(Exception):
@@ -275,24 +280,20 @@ class PageWriter:
                 row["email_status"] = ConsentStatus.UNSUBSCRIBED
             rows[email] = row
             mirror.append(
-                ShopCustomer(
-                    connection=connection,
-                    external_id=record.external_id,
-                    email=email,
-                    is_subscribed=bool(record.is_subscribed),
-                    store_id=record.store_id,
-                    updated_at=record.updated_at[:19],
-                )
+                {
+                    "connection_id": connection.pk,
+                    "external_id": record.external_id,
+                    "email": email,
+                    "is_subscribed": bool(record.is_subscribed),
+                    "store_id": record.store_id,
+                    "updated_at": record.updated_at[:19],
+                }
             )
         self._upsert(
             list(rows.values()), form="customers", blank_clears=False, count_unchanged=True
         )
-        ShopCustomer.objects.bulk_create(
-            mirror,
-            update_conflicts=True,
-            unique_fields=["connection", "external_id"],
-            update_fields=["email", "is_subscribed", "store_id", "updated_at"],
-            batch_size=1000,
+        mirror_upsert(
+            ShopCustomer, mirror, update=["email", "is_subscribed", "store_id", "updated_at"]
         )
 
     def orders(self, records) -> None:
@@ -308,40 +309,24 @@ class PageWriter:
                 continue
             names.setdefault(email, (record.first_name, record.last_name))
             mirror.append(
-                ShopOrder(
-                    connection=connection,
-                    external_id=record.external_id,
-                    email=email,
-                    customer_id=record.customer_id,
-                    quote_id=record.quote_id,
-                    first_name=record.first_name[:100],
-                    last_name=record.last_name[:100],
-                    state=record.state[:32],
-                    grand_total=record.grand_total,
-                    total_refunded=record.total_refunded,
-                    currency=record.currency[:3],
-                    created_at=record.created_at,
-                    updated_at=record.updated,
-                )
+                {
+                    "connection_id": connection.pk,
+                    "external_id": record.external_id,
+                    "email": email,
+                    "customer_id": record.customer_id,
+                    "quote_id": record.quote_id,
+                    "first_name": record.first_name[:100],
+                    "last_name": record.last_name[:100],
+                    "state": record.state[:32],
+                    "grand_total": record.grand_total,
+                    "total_refunded": record.total_refunded,
+                    "currency": record.currency[:3],
+                    "created_at": record.created_at,
+                    "updated_at": record.updated,
+                }
             )
-        ShopOrder.objects.bulk_create(
-            mirror,
-            update_conflicts=True,
-            unique_fields=["connection", "external_id"],
-            update_fields=[
-                "email",
-                "customer_id",
-                "quote_id",
-                "state",
-                "grand_total",
-                "total_refunded",
-                "currency",
-                "created_at",
-                "updated_at",
-            ],  # fmt: skip
-            batch_size=1000,
-        )
-        quotes = [order.quote_id for order in mirror if order.quote_id]
+        mirror_upsert(ShopOrder, mirror, update=ORDER_UPDATES)
+        quotes = [order["quote_id"] for order in mirror if order["quote_id"]]
         if quotes:
             # A placed order turns its quote into an order: no longer an abandoned cart.
             ShopCart.objects.filter(connection=connection, external_id__in=quotes).update(
@@ -351,21 +336,21 @@ class PageWriter:
             self.consolidate(list(names))
             self._announce_orders(mirror)
 
-    def _announce_orders(self, mirror: list[ShopOrder]) -> None:
+    def _announce_orders(self, mirror: list[dict]) -> None:
         # An incremental read also returns old orders that changed (a refund, a shipment):
         # only recent ones are announced as placed.
         recent = timezone.now() - ORDER_ANNOUNCE_WINDOW
         for order in mirror:
-            if order.created_at >= recent:
+            if order["created_at"] >= recent:
                 send_on_commit(
                     order_placed,
                     sender=ShopOrder,
                     account_id=self.connection.account_id,
-                    email=order.email,
-                    order_key=f"{self.connection.pk}:{order.external_id}",
-                    total=str(order.grand_total),
-                    currency=order.currency,
-                    created_at=order.created_at.isoformat(),
+                    email=order["email"],
+                    order_key=f"{self.connection.pk}:{order['external_id']}",
+                    total=str(order["grand_total"]),
+                    currency=order["currency"],
+                    created_at=order["created_at"].isoformat(),
                 )
 
     def carts(self, records) -> None:
@@ -380,26 +365,24 @@ class PageWriter:
             if email is None:
                 continue
             mirror.append(
-                ShopCart(
-                    connection=connection,
-                    external_id=record.external_id,
-                    email=email,
-                    is_active=record.is_active and bool(record.items),
-                    items=record.items,
-                    total=record.total,
-                    currency=record.currency[:3],
-                    updated_at=record.updated,
-                )
+                {
+                    "connection_id": connection.pk,
+                    "external_id": record.external_id,
+                    "email": email,
+                    "is_active": record.is_active and bool(record.items),
+                    "items": record.items,
+                    "total": record.total,
+                    "currency": record.currency[:3],
+                    "updated_at": record.updated,
+                }
             )
-        ShopCart.objects.bulk_create(
+        mirror_upsert(
+            ShopCart,
             mirror,
-            update_conflicts=True,
-            unique_fields=["connection", "external_id"],
-            update_fields=["email", "is_active", "items", "total", "currency", "updated_at"],
-            batch_size=1000,
+            update=["email", "is_active", "items", "total", "currency", "updated_at"],
         )
         if self.run.kind != SyncRun.Kind.FULL:
-            self.consolidate(sorted({cart.email for cart in mirror}))
+            self.consolidate(sorted({cart["email"] for cart in mirror}))
 
     def consolidate(self, emails: list[str]) -> None:
         """Recompute the consolidated fields and the buyer's consent of these addresses.
