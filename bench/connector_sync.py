@@ -5,18 +5,26 @@ Baseline in the same run: the time the simulator alone takes to serve the same p
 client (no processing). Bar: serve time / sync time >= 0.3; a delta after 1 % of customers
 changed < 5 % of the initial import's time; worker peak RSS flat (< 300 MB).
 
-The simulator runs in this process (a thread): its shop's memory is measured before the sync
-starts, and the figure reported is the growth of the peak RSS during the sync.
+By default the simulated shop runs in its own process (`manage.py shop_simulator`), as a real
+shop runs on its own server: in this process its Python would hold the interpreter lock the
+worker needs, a cost no production worker pays. `--shop-in-process` serves it from a thread
+of this process instead (the figures of sessions before 9), for comparison. Either way the
+RSS figure is the growth of this process's peak during the sync. The delta's 1 % of changed
+customers are changed through the shop's API (their newsletter flag flipped, as the
+write-back does), as an admin's edit would reach the shop.
 
     DATABASE_URL=postgres://... python -m bench.connector_sync [--customers 100000]
-        [--platform prestashop] [--ps-version 1.6|1.7|8]
+        [--platform prestashop] [--ps-version 1.6|1.7|8] [--shop-in-process]
 """
 
 import argparse
 import os
 import random
 import resource
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from bench.import_contacts import setup_django
 
@@ -32,6 +40,7 @@ def main(argv=None) -> None:
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--platform", choices=["magento", "prestashop"], default="magento")
     parser.add_argument("--ps-version", choices=["1.6", "1.7", "8"], default="8")
+    parser.add_argument("--shop-in-process", action="store_true")
     args = parser.parse_args(argv)
     # As a production worker runs: DEBUG keeps every SQL statement in memory (9,000 of them,
     # each bulk UPDATE carrying a page of values), which the RSS figure would count.
@@ -56,7 +65,8 @@ def main(argv=None) -> None:
     for entity in bare.entities:
         bare.read_all(entity)
     serve = time.perf_counter() - started
-    print(f"baseline (shop serves every page, no processing): {serve:.1f} s")
+    where = "a thread of this process" if args.shop_in_process else "its own process"
+    print(f"baseline (shop in {where} serves every page, no processing): {serve:.1f} s")
 
     account = account_create(name=f"Bench connector {random.randrange(10**6)}")
     connection = connect(account)
@@ -71,10 +81,10 @@ def main(argv=None) -> None:
         f"({contacts / full:.0f} contacts/s; customers {run.customers_read}, orders "
         f"{run.orders_read}, carts {run.carts_read}); serve/sync ratio {serve / full:.2f} "
         f"(bar >= 0.3); peak RSS growth {peak_rss_mb() - rss_before:.0f} MB "
-        f"(process peak {peak_rss_mb():.0f} MB incl. the simulated shop)"
+        f"(process peak {peak_rss_mb():.0f} MB{' incl. the simulated shop' if args.shop_in_process else ''})"
     )
 
-    change()
+    change(bare)
     started = time.perf_counter()
     delta = sync_run_execute(sync_start(connection=connection).pk, factory)
     elapsed = time.perf_counter() - started
@@ -87,15 +97,19 @@ def main(argv=None) -> None:
 
 
 class BareReader:
-    """Reads every page of an entity and keeps nothing."""
+    """Reads every page of an entity and keeps nothing but the customers' ids and newsletter
+    flags (the delta changes some)."""
 
     def __init__(self, client, entities, keyset):
         self.client, self.entities, self.keyset = client, entities, keyset
+        self.subscribed: dict[int, bool] = {}
 
     def read_all(self, entity):
         since, seen_id, page = None, 0, 1
         while True:
             result = self.client.fetch_changed(entity, since=since, page=page)
+            if entity == "customers":
+                self.subscribed.update((r.external_id, r.is_subscribed) for r in result.records)
             if result.is_last or not result.records:
                 return
             if not self.keyset:
@@ -108,6 +122,36 @@ class BareReader:
                 seen_id, page = max(seen_id, last.external_id), page + 1
 
 
+def _flip_subscriptions(reader: BareReader) -> None:
+    """1 % of the customers changed in the shop, through its API."""
+    ids = sorted(reader.subscribed)
+    for customer_id in random.Random(3).sample(ids, max(1, len(ids) // 100)):
+        reader.client.set_subscription(
+            external_id=customer_id, subscribed=not reader.subscribed[customer_id]
+        )
+
+
+class ShopProcess:
+    """`manage.py shop_simulator …` on a free loopback port, until stop()."""
+
+    def __init__(self, *arguments: str):
+        manage = Path(__file__).resolve().parent.parent / "manage.py"
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", str(manage), "shop_simulator", *arguments, "--port", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.banner = self.process.stdout.readline().strip()
+        if " on http://" not in self.banner:
+            self.process.kill()
+            raise RuntimeError(f"the shop simulator did not start: {self.banner!r}")
+        self.url = self.banner.split(" on ", 1)[1].split()[0]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 def _magento(args):
     from connectors.credentials import ShopCredentials
     from connectors.magento.client import MagentoClient
@@ -115,13 +159,24 @@ def _magento(args):
     from connectors.platforms import shop_client_for
     from connectors.services import connection_create
 
-    shop = MagentoShop(
-        customers=args.customers,
-        orders_per_customer=args.orders_per_customer,
-        carts=args.customers // 10,
-        seed=11,
-    )
-    simulator = MagentoSimulator(shop).start()
+    if args.shop_in_process:
+        shop = MagentoShop(
+            customers=args.customers,
+            orders_per_customer=args.orders_per_customer,
+            carts=args.customers // 10,
+            seed=11,
+        )
+        simulator = MagentoSimulator(shop).start()
+        size = (
+            f"{len(shop.customers)} customers, {len(shop.orders)} orders, {len(shop.carts)} carts"
+        )
+    else:
+        simulator = ShopProcess(
+            "magento", "--customers", str(args.customers),
+            "--orders-per-customer", str(args.orders_per_customer),
+            "--carts", str(args.customers // 10), "--seed", "11",
+        )  # fmt: skip
+        size = simulator.banner
     credentials = ShopCredentials("ck-simulator", "cs-simulator", "at-simulator", "ats-simulator")
     bare = MagentoClient(
         base_url=simulator.url, credentials=credentials, page_size=args.page_size,
@@ -136,14 +191,8 @@ def _magento(args):
     def factory(conn):
         return shop_client_for(conn, rate_per_second=0, page_size=args.page_size)
 
-    def change():
-        changed = random.Random(3).sample(list(shop.customers), max(1, len(shop.customers) // 100))
-        for customer_id in changed:
-            shop.update_customer(customer_id, lastname="Modifié")
-
-    size = f"{len(shop.customers)} customers, {len(shop.orders)} orders, {len(shop.carts)} carts"
     reader = BareReader(bare, ["customers", "orders", "carts"], keyset=False)
-    return size, simulator, reader, connect, factory, change
+    return size, simulator, reader, connect, factory, _flip_subscriptions
 
 
 def _prestashop(args):
@@ -158,13 +207,27 @@ def _prestashop(args):
     )
     from connectors.services import connection_create
 
-    shop = PrestaShopShop(
-        customers=args.customers,
-        orders_per_customer=args.orders_per_customer,
-        carts=args.customers // 10,
-        seed=11,
-    )
-    simulator = PrestaShopSimulator(shop, version=args.ps_version).start()
+    if args.shop_in_process:
+        shop = PrestaShopShop(
+            customers=args.customers,
+            orders_per_customer=args.orders_per_customer,
+            carts=args.customers // 10,
+            seed=11,
+        )
+        simulator = PrestaShopSimulator(shop, version=args.ps_version).start()
+        tables = shop.tables
+        size = (
+            f"PrestaShop {args.ps_version}: {len(tables['customers'])} customers, "
+            f"{len(tables['orders'])} orders, {len(tables['carts'])} carts, "
+            f"{len(tables['sendethic_subscribers'])} guest subscribers"
+        )
+    else:
+        simulator = ShopProcess(
+            "prestashop", "--ps-version", args.ps_version, "--customers", str(args.customers),
+            "--orders-per-customer", str(args.orders_per_customer),
+            "--carts", str(args.customers // 10), "--seed", "11",
+        )  # fmt: skip
+        size = simulator.banner
     bare = PrestaShopClient(
         base_url=simulator.url, key=SIMULATOR_KEY, page_size=args.page_size, rate_per_second=0
     )
@@ -178,19 +241,8 @@ def _prestashop(args):
     def factory(conn):
         return shop_client_for(conn, rate_per_second=0, page_size=args.page_size)
 
-    def change():
-        ids = list(shop.tables["customers"])
-        for customer_id in random.Random(3).sample(ids, max(1, len(ids) // 100)):
-            shop.update_customer(customer_id, lastname="Modifié")
-
-    tables = shop.tables
-    size = (
-        f"PrestaShop {args.ps_version}: {len(tables['customers'])} customers, "
-        f"{len(tables['orders'])} orders, {len(tables['carts'])} carts, "
-        f"{len(tables['sendethic_subscribers'])} guest subscribers"
-    )
     reader = BareReader(bare, ["customers", "orders", "carts", "subscribers"], keyset=True)
-    return size, simulator, reader, connect, factory, change
+    return size, simulator, reader, connect, factory, _flip_subscriptions
 
 
 if __name__ == "__main__":

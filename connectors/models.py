@@ -203,6 +203,9 @@ class ShopCustomer(models.Model):
     is_subscribed = models.BooleanField(default=False)
     store_id = models.IntegerField(null=True)
     updated_at = models.CharField(max_length=19)
+    # A full import reads every customer, order and cart first and then writes each contact
+    # once: until then the contact row this customer's page built waits here (None: written).
+    profile = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -472,3 +472,80 @@ def test_accounts_keyed_on_mobile_cannot_connect_a_shop(account):
             shop_url="https://x.example",
             credentials=SIMULATOR_CREDENTIALS,
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_import_writes_each_contact_once(account, shop, connection):
+    # given receivers of the contacts' domain events
+    from contacts.signals import contact_created, contact_updated
+
+    created, updated = [], []
+
+    def on_created(sender, contact_id, **kwargs):
+        created.append(contact_id)
+
+    def on_updated(sender, contact_id, **kwargs):
+        updated.append(contact_id)
+
+    contact_created.connect(on_created)
+    contact_updated.connect(on_updated)
+    try:
+        # when the first import reads the shop
+        run = run_sync(connection)
+    finally:
+        contact_created.disconnect(on_created)
+        contact_updated.disconnect(on_updated)
+    # then every contact was created with its customer record and consolidated orders at once
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
+    contacts = Contact.objects.filter(account=account)
+    assert sorted(created) == sorted(contacts.values_list("pk", flat=True))
+    assert updated == []
+    assert run.contacts_created == contacts.count() and run.contacts_updated == 0
+    buyer = next(o for o in shop.orders.values() if o.customer_id in shop.customers)
+    contact = contacts.get(key=normalize_email(buyer.email))
+    assert contact.fields["mb_customer_id"] == buyer.customer_id
+    assert contact.fields["mb_total_orders"] >= 1
+    # and no customer row is left waiting in the mirror
+    from connectors.models import ShopCustomer
+
+    assert not ShopCustomer.objects.filter(connection=connection, profile__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_page_is_read_while_the_current_one_is_written(connection, monkeypatch):
+    # given a shop client that notes when its second request starts
+    import threading
+
+    from connectors import sync
+
+    second_request_started = threading.Event()
+    requests_made = []
+
+    def noting_client(conn):
+        client = fast_client(conn)
+        fetch = client.fetch_changed
+
+        def noted_fetch(entity, **kwargs):
+            requests_made.append(entity)
+            if len(requests_made) == 2:
+                second_request_started.set()
+            return fetch(entity, **kwargs)
+
+        client.fetch_changed = noted_fetch
+        return client
+
+    overlapped = []
+    commit_page = sync._commit_page
+
+    def committing_first_page(run, writer, entity, state):
+        if not overlapped:
+            # The first page's commit: the second page must already be on its way.
+            overlapped.append(second_request_started.wait(timeout=5))
+        return commit_page(run, writer, entity, state)
+
+    monkeypatch.setattr(sync, "_commit_page", committing_first_page)
+    # when
+    run = sync_run_execute(sync_start(connection=connection).pk, noting_client)
+    # then
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
+    assert overlapped == [True]
