@@ -197,7 +197,11 @@ class ShopCustomer(models.Model):
     """The shop's customers as last read: the newsletter flag the shop last reported (so that
     only a change in the shop changes consent here) and the store view."""
 
-    connection = models.ForeignKey(ShopConnection, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (connection, external_id) index serves lookups by
+    # connection, and every extra index slows the import's bulk writes.
+    connection = models.ForeignKey(
+        ShopConnection, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     external_id = models.BigIntegerField()
     email = models.CharField(max_length=254)
     is_subscribed = models.BooleanField(default=False)
@@ -220,7 +224,11 @@ class ShopCustomer(models.Model):
 
 
 class ShopOrder(models.Model):
-    connection = models.ForeignKey(ShopConnection, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (connection, external_id) index serves lookups by
+    # connection, and every extra index slows the import's bulk writes.
+    connection = models.ForeignKey(
+        ShopConnection, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     external_id = models.BigIntegerField()
     email = models.CharField(max_length=254)
     customer_id = models.BigIntegerField(null=True)
@@ -248,7 +256,11 @@ class ShopOrder(models.Model):
 class ShopCart(models.Model):
     """A customer's quote: its content is what `{{ cart.items }}` shows in an email."""
 
-    connection = models.ForeignKey(ShopConnection, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (connection, external_id) index serves lookups by
+    # connection, and every extra index slows the import's bulk writes.
+    connection = models.ForeignKey(
+        ShopConnection, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     external_id = models.BigIntegerField()
     email = models.CharField(max_length=254)
     is_active = models.BooleanField(default=True)

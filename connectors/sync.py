@@ -18,6 +18,7 @@ read, or committed late by the shop, is still read.
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import phonenumbers
@@ -138,6 +139,15 @@ def _release(run: SyncRun) -> None:
     ShopConnection.objects.filter(pk=run.connection_id, running_run=run).update(
         running_run=None, lease_until=None
     )
+
+
+@dataclass
+class ContactRows:
+    """Contact rows ready for the contacts services, and the addresses among them whose
+    customer rows were waiting in the mirror."""
+
+    rows: list[dict]
+    customers: set[str]
 
 
 class PageWriter:
@@ -421,12 +431,16 @@ class PageWriter:
 
     def consolidate(self, emails: list[str], *, with_orders: bool = True) -> None:
         """Write these addresses' contacts: the customer rows waiting in the mirror, the
-        consolidated order and cart fields (`with_orders`) and the buyer's consent.
+        consolidated order and cart fields (`with_orders`) and the buyer's consent."""
+        self.write(self.consolidation_rows(emails, with_orders=with_orders))
+
+    def consolidation_rows(self, emails: list[str], *, with_orders: bool = True) -> ContactRows:
+        """What `consolidate` writes, read from the mirror and the contacts; no write.
 
         A cart alone does not make a contact: an address with neither a contact, a customer
         record nor an order is left out."""
         if not emails:
-            return
+            return ContactRows([], set())
         connection = self.connection
         statuses = self._statuses(emails)
         profiles = self._pending_profiles(emails)
@@ -463,10 +477,17 @@ class PageWriter:
             ):
                 row["email_status"] = ConsentStatus.SOFT_OPTIN
             rows.append(row)
-        self._upsert(rows, form="orders", blank_clears=True, count_unchanged=set(profiles))
-        if profiles:
+        return ContactRows(rows, set(profiles))
+
+    def write(self, contacts: ContactRows) -> None:
+        self._upsert(
+            contacts.rows, form="orders", blank_clears=True, count_unchanged=contacts.customers
+        )
+        if contacts.customers:
             ShopCustomer.objects.filter(
-                connection=connection, email__in=list(profiles), profile__isnull=False
+                connection=self.connection,
+                email__in=sorted(contacts.customers),
+                profile__isnull=False,
             ).update(profile=None)
 
 
@@ -637,26 +658,47 @@ def _write_imported_contacts(run: SyncRun, connection: ShopConnection, with_orde
             ShopOrder.objects.filter(connection=connection),
             ShopCart.objects.filter(connection=connection, is_active=True),
         ]
-    while True:
+
+    def prepare(after: str) -> tuple[list[str], ContactRows]:
         batch = set()
         for source in sources:
             batch.update(
-                source.filter(email__gt=state["after"])
+                source.filter(email__gt=after)
                 .order_by("email")
                 .values_list("email", flat=True)
                 .distinct()[:CONSOLIDATION_BATCH]
             )
         batch = sorted(batch)[:CONSOLIDATION_BATCH]
-        writer = PageWriter(connection, run)
-        with transaction.atomic():
-            writer.consolidate(batch, with_orders=with_orders)
-            if batch:
-                state["after"] = batch[-1]
-            if len(batch) < CONSOLIDATION_BATCH:
-                state["done"] = True
-            _commit_page(run, writer, "consolidation", dict(state))
-        if state.get("done"):
-            return
+        rows = PageWriter(connection, run).consolidation_rows(batch, with_orders=with_orders)
+        return batch, rows
+
+    # Pipelined on PostgreSQL: a helper thread (its own database connection) reads the next
+    # batch while this one is written; batches hold different addresses, so the reads do not
+    # depend on the write. Inside a transaction (the tests' own) the helper could not see the
+    # data: one batch after the other then.
+    pipelined = db_connection.vendor == "postgresql" and not db_connection.in_atomic_block
+    helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contacts-pass")
+    try:
+        prepared = prepare(state["after"])
+        while True:
+            batch, rows = prepared
+            last_batch = len(batch) < CONSOLIDATION_BATCH
+            ahead = helper.submit(prepare, batch[-1]) if pipelined and not last_batch else None
+            writer = PageWriter(connection, run)
+            with transaction.atomic():
+                writer.write(rows)
+                if batch:
+                    state["after"] = batch[-1]
+                if last_batch:
+                    state["done"] = True
+                _commit_page(run, writer, "consolidation", dict(state))
+            if state.get("done"):
+                return
+            prepared = ahead.result() if ahead else prepare(state["after"])
+    finally:
+        if pipelined:
+            helper.submit(lambda: db_connection.close())  # the helper thread's own connection
+        helper.shutdown(wait=True)
 
 
 def sync_run_execute(run_id: int, client_factory) -> SyncRun | None:
