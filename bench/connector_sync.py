@@ -49,15 +49,22 @@ def main(argv=None) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from accounts.services import account_create
-    from connectors.services import sync_start
-    from connectors.sync import sync_run_execute
-    from contacts.models import Contact
-
     started = time.perf_counter()
     bench = _prestashop(args) if args.platform == "prestashop" else _magento(args)
     shop_size, simulator, bare, connect, factory, change = bench
     print(f"shop: {shop_size} generated in {time.perf_counter() - started:.1f} s")
+
+    try:
+        _measure(args, bare, connect, factory, change)
+    finally:
+        simulator.stop()
+
+
+def _measure(args, bare, connect, factory, change) -> None:
+    from accounts.services import account_create
+    from connectors.services import sync_start
+    from connectors.sync import sync_run_execute
+    from contacts.models import Contact
 
     # Baseline: the shop alone serving every page to a client that does nothing with them
     # (paged as the engine pages: by offset for Magento, by (date_upd, id) for PrestaShop).
@@ -93,7 +100,6 @@ def main(argv=None) -> None:
         f"= {elapsed / full * 100:.1f} % of the import (bar < 5 %); read "
         f"{delta.customers_read} customers, {delta.orders_read} orders, {delta.carts_read} carts"
     )
-    simulator.stop()
 
 
 class BareReader:
