@@ -125,6 +125,8 @@ class SmsChannel(Channel):
     def addressed_without_contact(self, message: SmsMessage) -> bool:
         return bool(message.text)
 
+    sent_columns = ("segments",)
+
     def recorded_with_sent(self, rendered: OutgoingSms) -> dict:
         return {"segments": rendered.segments}
 

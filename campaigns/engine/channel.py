@@ -122,9 +122,12 @@ class Channel:
         engine cancels)."""
         return False
 
+    # The columns recorded_with_sent may name (the journal's fold writes these on PostgreSQL).
+    sent_columns: ClassVar[tuple[str, ...]] = ()
+
     def recorded_with_sent(self, rendered) -> dict[str, Any]:
         """Columns of the message model to write with a sent message, from what was rendered
-        (e.g. what it is billed as)."""
+        (e.g. what it is billed as); each one of `sent_columns`."""
         return {}
 
 

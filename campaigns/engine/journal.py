@@ -147,6 +147,8 @@ def _is_psycopg3() -> bool:
 def append(channel: Channel, pk: int, provider_id: str, extra: dict | None = None) -> None:
     """Record that the provider accepted message `pk` of `channel`; fold() writes it into the
     message table."""
+    if extra and not extra.keys() <= set(channel.sent_columns):
+        raise ValueError(f"{channel.name}: recorded_with_sent names columns not in sent_columns")
     values = [channel.name, pk, timezone.now(), provider_id, json.dumps(extra or {})]
     if _pipelined():
         _writer.send(values)
@@ -180,17 +182,13 @@ def fold(channel: Channel, ids) -> int:
     if not ids:
         return 0
     flush()
+    if connection.vendor == "postgresql":
+        return _fold_in_database(channel, ids)
     Message = channel.message_model  # noqa: N806
     table = Message._meta.db_table
     journal = SentJournal.objects.filter(channel=channel.name, message_id__in=ids)
     folded = 0
-    outer = connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql" and not outer:
-            # As for the journal's rows: a crash of PostgreSQL may undo a fold (and the
-            # journal's DELETE with it), never lose an outcome.
-            with connection.cursor() as cursor:
-                cursor.execute(ASYNCHRONOUS_COMMIT.strip())
         entries = list(journal.values_list("message_id", "sent_at", "provider_id", "extra"))
         # Rows with the same channel columns go in one UPDATE … FROM (VALUES …).
         by_columns: dict[tuple[str, ...], list] = {}
@@ -224,6 +222,45 @@ def fold(channel: Channel, ids) -> int:
         if entries:
             journal._raw_delete(journal.db)
     return folded
+
+
+@functools.cache
+def _fold_statement(channel: Channel) -> str:
+    Message = channel.message_model  # noqa: N806
+    table = Message._meta.db_table
+    # Column names from the channel's model, never from input; a key absent from a row's
+    # extra leaves its column as it is.
+    extra_sets = "".join(
+        f", {field.column} = CASE WHEN moved.extra ? '{name}' "
+        f"THEN CAST(moved.extra ->> '{name}' AS {field.db_type(connection)}) "
+        f"ELSE {table}.{field.column} END"
+        for name, field in ((n, Message._meta.get_field(n)) for n in channel.sent_columns)
+    )
+    return (
+        f"WITH moved AS (DELETE FROM {_TABLE} WHERE channel = %s AND message_id = ANY(%s) "  # noqa: S608
+        "RETURNING message_id, sent_at, provider_id, extra) "
+        f"UPDATE {table} SET status = %s, sent_at = moved.sent_at, "
+        f"message_id = moved.provider_id, error = ''{extra_sets} "
+        f"FROM moved WHERE {table}.id = moved.message_id AND {table}.status = %s"
+    )
+
+
+def _fold_in_database(channel: Channel, ids: list[int]) -> int:
+    """The fold as one statement: the journal's rows move into the message table inside
+    PostgreSQL (reading them into Python and sending them back cost a third of a batch's
+    database time)."""
+    Message = channel.message_model  # noqa: N806
+    outer = connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if not outer:
+            # As for the journal's rows: a crash of PostgreSQL may undo a fold (and the
+            # journal's DELETE with it), never lose an outcome.
+            cursor.execute(ASYNCHRONOUS_COMMIT.strip())
+        cursor.execute(
+            _fold_statement(channel),
+            [channel.name, ids, Message.Status.SENT, Message.Status.SENDING],
+        )
+        return cursor.rowcount
 
 
 def fold_provider_id(channel: Channel, provider_id: str) -> int:

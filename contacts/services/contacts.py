@@ -45,6 +45,8 @@ from contacts.signals import contact_created, contact_unsubscribed, contact_upda
 from contacts.typed_values import TYPED_COLUMNS, layout_for_writing
 
 STATUS_FIELDS = {Channel.EMAIL: "email_status", Channel.SMS: "sms_status"}
+# Choices.values builds a new list at each call: checked for every row of an import.
+KNOWN_STATUSES = frozenset(ConsentStatus.values)
 MAX_BULK_ROWS = 1000
 
 
@@ -78,7 +80,7 @@ def _requested_statuses(data: dict, defaults: dict[str, str]) -> tuple[dict[str,
         value = data.get(status_field)
         if value in (None, ""):
             continue
-        if value not in ConsentStatus.values:
+        if value not in KNOWN_STATUSES:
             errors[status_field] = _("unknown consent status: %(value)s") % {"value": value}
         else:
             statuses[channel] = value
