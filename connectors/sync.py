@@ -637,7 +637,12 @@ def _refresh_planner_statistics() -> None:
     empty tables and sorted whole connections (18 ms a batch instead of 1)."""
     if db_connection.vendor != "postgresql":
         return
-    tables = ", ".join(model._meta.db_table for model in (ShopCustomer, ShopOrder, ShopCart))
+    # Only the columns the pass selects by (sampling every column took 0.7 s for 20,000
+    # customers' mirror).
+    tables = ", ".join(
+        f"{model._meta.db_table} (connection_id, email)"
+        for model in (ShopCustomer, ShopOrder, ShopCart)
+    )
     with db_connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
 
