@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.credentials import decrypt_credentials
 from connectors.models import Platform, ShopConnection
-from connectors.shop_client import ShopClient, ShopError
+from connectors.shop_client import ShopClient, ShopError, ShopHostPrivate
 
 
 class PlatformNotSupported(ShopError):
@@ -19,14 +19,6 @@ class PlatformNotSupported(ShopError):
 class ShopHostNotAllowed(ShopError):
     code = "host_not_allowed"
     default_message = _("This installation may not call that shop's host (CONNECTOR_SHOP_HOSTS).")
-
-
-class ShopHostPrivate(ShopError):
-    code = "host_not_public"
-    default_message = _(
-        "The shop's address leads to a private or local network address: a shop must be reachable "
-        "on the internet."
-    )
 
 
 def _private_addresses(hostname: str) -> list[str]:
@@ -50,7 +42,9 @@ def shop_host_check(shop_url: str) -> None:
     any service of the private network (server-side request forgery). Production refuses
     addresses that are not global (CONNECTOR_ALLOW_PRIVATE_HOSTS, off there; on in development,
     where the demo and the simulators serve on loopback). The check runs before every sync and
-    connection test, so a name re-pointed to a private address later is refused then."""
+    connection test, so a name re-pointed to a private address later is refused then; and a name
+    that answers differently to the connection itself (DNS rebinding) is refused by the client's
+    connections (connectors.public_http)."""
     hostname = urlsplit(shop_url).hostname or ""
     # An installation may name the only hosts its connectors call (the test suite: loopback).
     allowed = getattr(settings, "CONNECTOR_SHOP_HOSTS", None)

@@ -24,7 +24,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 import requests
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from connectors.public_http import PrivatePeer, public_only_session
 
 # "YYYY-MM-DD HH:MM:SS", as Magento and PrestaShop write their dates (longer values, with
 # fractions or an offset, are read up to the seconds).
@@ -61,6 +64,14 @@ class ShopUnreachable(ShopError):
     code = "unreachable"
     default_message = _("The shop cannot be reached (host unknown, connection refused or timeout).")
     temporary = True
+
+
+class ShopHostPrivate(ShopError):
+    code = "host_not_public"
+    default_message = _(
+        "The shop's address leads to a private or local network address: a shop must be reachable "
+        "on the internet."
+    )
 
 
 class ShopTlsError(ShopError):
@@ -230,6 +241,9 @@ class PacedRetryingHttp:
         self._next_call = 0.0
         self._pace_lock = threading.Lock()
         self.request_count = 0
+        # Where private addresses are refused, they are refused on the connected socket too.
+        private_allowed = settings.CONNECTOR_ALLOW_PRIVATE_HOSTS
+        self.session = requests.Session() if private_allowed else public_only_session()
 
     def _pace(self) -> None:
         if not self._min_interval:
@@ -262,6 +276,8 @@ class PacedRetryingHttp:
                 response = self.session.request(
                     method, url, timeout=self.timeout, **request_options
                 )
+            except PrivatePeer as error:
+                raise ShopHostPrivate(detail=error.address) from error
             except requests.exceptions.SSLError as error:
                 raise ShopTlsError(detail=str(error)[:300]) from error
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:

@@ -100,7 +100,6 @@ class MagentoClient(PacedRetryingHttp):
         )
         self._store_ids: set[int] | None = None
         self._store_names: dict[int, str] = {}
-        self.session = requests.Session()
         self.session.verify = verify_tls
         self.session.headers["Accept"] = "application/json"
         if use_bearer or not credentials.is_oauth:

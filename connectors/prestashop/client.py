@@ -143,7 +143,6 @@ class PrestaShopClient(PacedRetryingHttp):
         self._http_setup(
             rate_per_second=rate_per_second, max_attempts=max_attempts, backoff_base=backoff_base
         )
-        self.session = requests.Session()
         self.session.verify = verify_tls
         self.session.auth = (key, "")  # the key as the user, no password
         self.session.headers["Output-Format"] = "JSON"

@@ -372,3 +372,23 @@ def test_production_never_calls_a_private_address(account, connection, settings,
 def test_a_public_address_passes_the_private_address_check(settings):
     settings.CONNECTOR_ALLOW_PRIVATE_HOSTS = False
     shop_host_check("https://93.184.215.14/")  # no request is made: the check only resolves
+
+
+def test_a_name_that_answers_a_private_address_to_the_connection_is_refused(
+    account, connection, simulator, settings, monkeypatch
+):
+    """DNS rebinding: the name's first answer (to the check) is public, the one the connection
+    gets is not. The connected socket's own address is checked before anything is sent."""
+    from connectors import platforms
+
+    settings.CONNECTOR_ALLOW_PRIVATE_HOSTS = False
+    # the check's lookup answers a public address, as a rebinding name's first answer does
+    monkeypatch.setattr(platforms, "_private_addresses", lambda hostname: [])
+    # when the connection is tested (the simulator itself listens on 127.0.0.1)
+    body = client_for(account).post(f"{BASE}{connection.pk}/test/").json()
+    # then
+    assert body["ok"] is False and body["code"] == "host_not_public", body
+    # and a sync run fails with the same reason
+    run = sync_run_execute(sync_start(connection=connection).pk, fast_client)
+    assert run.status == SyncRun.Status.FAILED and run.error_code == "host_not_public"
+    assert "127.0.0.1" in run.error_message
