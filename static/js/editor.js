@@ -695,6 +695,16 @@
       savedRange = selection.getRangeAt(0).cloneRange();
     }
   });
+  // "selectionchange" is queued, not immediate: typing then going straight to the merge-tag
+  // menu could leave the range of a few keystrokes earlier, and the tag landed mid-word. The
+  // caret is taken again, synchronously, after each input and as the focus leaves the text.
+  const keepCaret = (event) => {
+    if (!event.target.closest || !event.target.closest(".text-editable")) return;
+    const selection = document.getSelection();
+    if (selection.rangeCount) savedRange = selection.getRangeAt(0).cloneRange();
+  };
+  document.addEventListener("input", keepCaret);
+  document.addEventListener("focusout", keepCaret);
 
   function restoreSelection(block) {
     const editable = canvas.querySelector(`[data-block-id="${block.id}"] .text-editable`);
