@@ -303,3 +303,29 @@ def test_a_block_hidden_on_mobile_disappears_at_375_px(browser, width, shown):
     green = sum(count for count, rgb in colours if rgb[1] > 240 and rgb[0] < 20 and rgb[2] < 20)
     assert (red > 1000) is shown
     assert (green > 1000) is not shown
+
+
+def test_a_merge_tag_goes_where_the_caret_is_even_before_selectionchange(logged_in_page, account):
+    """The browser queues "selectionchange"; under load it may run after the merge-tag menu's
+    change. Typing and picking the tag in one task reproduces that order every time."""
+    campaign = EmailCampaignFactory(account=account)
+    page = logged_in_page
+    page.goto(f"/email/{campaign.pk}/editor/?start=blank")
+    page.get_by_test_id("block-editor").wait_for()
+    text = page.get_by_test_id("text-editable").first
+    text.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Bonjour")
+    page.get_by_test_id("merge-tag-menu").wait_for()
+    # when: more text typed and the tag picked at once, no task in between
+    html = text.evaluate(
+        """(editable) => {
+            document.execCommand("insertText", false, " et bienvenue, ");
+            const menu = document.querySelector("[data-testid=merge-tag-menu]");
+            menu.value = "{{ first_name }}";
+            menu.dispatchEvent(new Event("change"));
+            return editable.textContent;
+        }"""
+    )
+    # then the tag follows the last word typed
+    assert html == "Bonjour et bienvenue, {{ first_name }}"
