@@ -151,13 +151,35 @@ def _flip_subscriptions(reader: BareReader) -> None:
         print(f"({refused} customers the shop refused to save were passed over)")
 
 
-class ShopProcess:
-    """`manage.py shop_simulator …` on a free loopback port, until stop()."""
+def _shop_sizes(args) -> dict:
+    """The same shop, whether served in this process or in its own."""
+    return {
+        "customers": args.customers,
+        "orders_per_customer": args.orders_per_customer,
+        "carts": args.customers // 10,
+        "seed": 11,
+    }
 
-    def __init__(self, *arguments: str):
+
+class ShopProcess:
+    """`manage.py shop_simulator <platform>` of these sizes on a free loopback port, until
+    stop()."""
+
+    def __init__(self, platform: str, sizes: dict, *options: str):
         manage = Path(__file__).resolve().parent.parent / "manage.py"
+        for name, value in sizes.items():
+            options += (f"--{name.replace('_', '-')}", str(value))
         self.process = subprocess.Popen(
-            [sys.executable, "-u", str(manage), "shop_simulator", *arguments, "--port", "0"],
+            [
+                sys.executable,
+                "-u",
+                str(manage),
+                "shop_simulator",
+                platform,
+                *options,
+                "--port",
+                "0",
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -180,22 +202,13 @@ def _magento(args):
     from connectors.services import connection_create
 
     if args.shop_in_process:
-        shop = MagentoShop(
-            customers=args.customers,
-            orders_per_customer=args.orders_per_customer,
-            carts=args.customers // 10,
-            seed=11,
-        )
+        shop = MagentoShop(**_shop_sizes(args))
         simulator = MagentoSimulator(shop).start()
         size = (
             f"{len(shop.customers)} customers, {len(shop.orders)} orders, {len(shop.carts)} carts"
         )
     else:
-        simulator = ShopProcess(
-            "magento", "--customers", str(args.customers),
-            "--orders-per-customer", str(args.orders_per_customer),
-            "--carts", str(args.customers // 10), "--seed", "11",
-        )  # fmt: skip
+        simulator = ShopProcess("magento", _shop_sizes(args))
         size = simulator.banner
     credentials = ShopCredentials("ck-simulator", "cs-simulator", "at-simulator", "ats-simulator")
     bare = MagentoClient(
@@ -228,12 +241,7 @@ def _prestashop(args):
     from connectors.services import connection_create
 
     if args.shop_in_process:
-        shop = PrestaShopShop(
-            customers=args.customers,
-            orders_per_customer=args.orders_per_customer,
-            carts=args.customers // 10,
-            seed=11,
-        )
+        shop = PrestaShopShop(**_shop_sizes(args))
         simulator = PrestaShopSimulator(shop, version=args.ps_version).start()
         tables = shop.tables
         size = (
@@ -242,11 +250,7 @@ def _prestashop(args):
             f"{len(tables['sendethic_subscribers'])} guest subscribers"
         )
     else:
-        simulator = ShopProcess(
-            "prestashop", "--ps-version", args.ps_version, "--customers", str(args.customers),
-            "--orders-per-customer", str(args.orders_per_customer),
-            "--carts", str(args.customers // 10), "--seed", "11",
-        )  # fmt: skip
+        simulator = ShopProcess("prestashop", _shop_sizes(args), "--ps-version", args.ps_version)
         size = simulator.banner
     bare = PrestaShopClient(
         base_url=simulator.url, key=SIMULATOR_KEY, page_size=args.page_size, rate_per_second=0

@@ -211,6 +211,14 @@ def consolidated_fields(connection: ShopConnection, emails: list[str], *, now=No
     """{email: {field key: value or None}} from the mirror, for the given normalised emails.
 
     None clears a value (e.g. the abandoned cart once an order follows it)."""
+    return consolidation_of(connection, emails, now=now)[0]
+
+
+def consolidation_of(
+    connection: ShopConnection, emails: list[str], *, now=None
+) -> tuple[dict, set[str]]:
+    """consolidated_fields, and the addresses that have orders in the mirror (the buyers),
+    from the same read of the orders."""
     now = now or timezone.now()
     tz = zoneinfo.ZoneInfo(connection.account.timezone)
     orders: dict[str, list] = {email: [] for email in emails}
@@ -274,12 +282,4 @@ def consolidated_fields(connection: ShopConnection, emails: list[str], *, now=No
             values[key("last_abandoned_cart")] = _day(cart[1], tz)
             values[key("cart_total")] = _money(cart[2])
         result[email] = {k: v for k, v in values.items() if k in declared}
-    return result
-
-
-def has_orders(connection: ShopConnection, emails: list[str]) -> set[str]:
-    return set(
-        ShopOrder.objects.filter(connection=connection, email__in=emails)
-        .values_list("email", flat=True)
-        .distinct()
-    )
+    return result, {email for email, placed in orders.items() if placed}

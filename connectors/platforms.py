@@ -1,6 +1,5 @@
 """The shop client of a connection's platform, built from its stored settings."""
 
-import ipaddress
 import socket
 from urllib.parse import urlsplit
 
@@ -9,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.credentials import decrypt_credentials
 from connectors.models import Platform, ShopConnection
+from connectors.public_http import is_public_address
 from connectors.shop_client import ShopClient, ShopError, ShopHostPrivate
 
 
@@ -27,11 +27,7 @@ def _private_addresses(hostname: str) -> list[str]:
         resolved = {info[4][0] for info in socket.getaddrinfo(hostname, None)}
     except (socket.gaierror, UnicodeError):
         return []  # not resolvable: the client's own request fails with "shop unreachable"
-    return sorted(
-        address
-        for address in resolved
-        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global
-    )
+    return sorted(address for address in resolved if not is_public_address(address))
 
 
 def shop_host_check(shop_url: str) -> None:

@@ -28,9 +28,14 @@ class PrivatePeer(Exception):
         self.address = address
 
 
+def is_public_address(address: str) -> bool:
+    """An IP address (an IPv6 one may carry a %zone) on the public internet."""
+    return ipaddress.ip_address(address.split("%", 1)[0]).is_global
+
+
 def _refuse_private_peer(sock) -> None:
     address = sock.getpeername()[0]
-    if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+    if not is_public_address(address):
         sock.close()
         raise PrivatePeer(address)
 

@@ -30,9 +30,8 @@ from django.utils.translation import gettext as _
 
 from accounts.domain_events import send_on_commit
 from connectors.consolidation import (
-    consolidated_fields,
+    consolidation_of,
     field_key,
-    has_orders,
     shop_fields_ensure,
     shop_fields_for,
     shop_segments_ensure,
@@ -188,11 +187,9 @@ class PageWriter:
             return ""
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
-    def _upsert(
-        self, rows: list[dict], *, form: str, blank_clears: bool, count_unchanged: bool | set
-    ):
-        """`count_unchanged`: whether a row that changed nothing counts as "unchanged" (a
-        customer read again), or the addresses for which it does."""
+    def _upsert(self, rows: list[dict], *, form: str, blank_clears: bool, count_unchanged: set):
+        """`count_unchanged`: the addresses whose row, if it changed nothing, counts as
+        "unchanged" (a customer read again; an address only consolidated does not)."""
         if not rows:
             return []
         keys = [row["email"] for row in rows]
@@ -214,11 +211,7 @@ class PageWriter:
                 self.counts["contacts_created"] += 1
             elif outcome.contact.updated_at != before.get(outcome.contact.key):
                 self.counts["contacts_updated"] += 1
-            elif (
-                count_unchanged
-                if isinstance(count_unchanged, bool)
-                else row["email"] in count_unchanged
-            ):
+            elif row["email"] in count_unchanged:
                 self.counts["contacts_unchanged"] += 1
         return outcomes
 
@@ -316,7 +309,7 @@ class PageWriter:
             )
         if not deferred:
             self._upsert(
-                list(rows.values()), form="customers", blank_clears=False, count_unchanged=True
+                list(rows.values()), form="customers", blank_clears=False, count_unchanged=set(rows)
             )
         mirror_upsert(
             ShopCustomer,
@@ -444,11 +437,10 @@ class PageWriter:
         connection = self.connection
         statuses = self._statuses(emails)
         profiles = self._pending_profiles(emails)
-        buyers = has_orders(connection, emails) if with_orders else set()
+        values, buyers = consolidation_of(connection, emails) if with_orders else ({}, set())
         emails = [
             email for email in emails if email in statuses or email in buyers or email in profiles
         ]
-        values = consolidated_fields(connection, emails) if with_orders else {}
         names = {}
         new_buyers = [email for email in emails if email not in statuses and email not in profiles]
         if new_buyers:

@@ -375,7 +375,7 @@ def test_a_public_address_passes_the_private_address_check(settings):
 
 
 def test_a_name_that_answers_a_private_address_to_the_connection_is_refused(
-    account, connection, simulator, settings, monkeypatch
+    account, connection, settings, monkeypatch
 ):
     """DNS rebinding: the name's first answer (to the check) is public, the one the connection
     gets is not. The connected socket's own address is checked before anything is sent."""

@@ -549,3 +549,28 @@ def test_the_next_page_is_read_while_the_current_one_is_written(connection, monk
     # then
     assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
     assert overlapped == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_import_of_simple_data_writes_the_customers_without_orders(
+    account, shop, connection
+):
+    # given a connection that reads customers only
+    connection.data_scope = ShopConnection.DataScope.SIMPLE
+    connection.save(update_fields=["data_scope"])
+    # when
+    run = run_sync(connection)
+    # then every customer is a contact, with its customer fields and no order figures
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
+    assert run.orders_read == 0
+    customer_emails = {normalize_email(c.email) for c in shop.customers.values()}
+    contacts = Contact.objects.filter(account=account)
+    assert set(contacts.values_list("key", flat=True)) == customer_emails
+    assert run.contacts_created == len(customer_emails)
+    customer = next(iter(shop.customers.values()))
+    fields = contacts.get(key=normalize_email(customer.email)).fields
+    assert fields["mb_customer_id"] == customer.id
+    assert "mb_total_orders" not in fields
+    from connectors.models import ShopCustomer
+
+    assert not ShopCustomer.objects.filter(connection=connection, profile__isnull=False).exists()
