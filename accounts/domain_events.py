@@ -18,14 +18,20 @@ logger = logging.getLogger(__name__)
 
 def send_on_commit(signal: Signal, sender, **payload) -> None:
     """Send `signal` once the current transaction commits (at once outside a transaction)."""
-    if not signal.has_listeners(sender):
-        # Nothing listens (receivers connect at start-up): no commit callback per contact of
-        # a bulk write for nobody.
+    send_each_on_commit(signal, sender, [payload])
+
+
+def send_each_on_commit(signal: Signal, sender, payloads: list[dict]) -> None:
+    """Send `signal` once per payload, in order, once the current transaction commits: what a
+    bulk write announces (one commit callback for the batch, not one per contact)."""
+    if not payloads or not signal.has_listeners(sender):
+        # Nothing listens (receivers connect at start-up): no commit callback for nobody.
         return
 
     def send() -> None:
-        for receiver, outcome in signal.send_robust(sender=sender, **payload):
-            if isinstance(outcome, Exception):
-                logger.error("receiver %r of %r failed", receiver, sender, exc_info=outcome)
+        for payload in payloads:
+            for receiver, outcome in signal.send_robust(sender=sender, **payload):
+                if isinstance(outcome, Exception):
+                    logger.error("receiver %r of %r failed", receiver, sender, exc_info=outcome)
 
     transaction.on_commit(send, robust=False)

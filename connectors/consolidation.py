@@ -222,13 +222,13 @@ def consolidation_of(
     now = now or timezone.now()
     tz = zoneinfo.ZoneInfo(connection.account.timezone)
     orders: dict[str, list] = {email: [] for email in emails}
-    for row in ShopOrder.objects.filter(connection=connection, email__in=emails).values_list(
+    for row in ShopOrder.objects.filter(connection=connection, email__any_of=emails).values_list(
         "email", "state", "grand_total", "total_refunded", "created_at", "updated_at"
     ):
         orders[row[0]].append(row)
     carts: dict[str, list] = {email: [] for email in emails}
     for row in ShopCart.objects.filter(
-        connection=connection, email__in=emails, is_active=True
+        connection=connection, email__any_of=emails, is_active=True
     ).values_list("email", "updated_at", "total", "items"):
         carts[row[0]].append(row)
     ripe_before = now - timedelta(hours=connection.cart_delay_hours)

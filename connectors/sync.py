@@ -194,7 +194,7 @@ class PageWriter:
             return []
         keys = [row["email"] for row in rows]
         before = dict(
-            contacts_of(self.account).filter(key__in=keys).values_list("key", "updated_at")
+            contacts_of(self.account).filter(key__any_of=keys).values_list("key", "updated_at")
         )
         outcomes = contacts_bulk_upsert(
             account=self.account,
@@ -217,7 +217,7 @@ class PageWriter:
 
     def _statuses(self, emails: list[str]) -> dict[str, str]:
         return dict(
-            contacts_of(self.account).filter(key__in=emails).values_list("key", "email_status")
+            contacts_of(self.account).filter(key__any_of=emails).values_list("key", "email_status")
         )
 
     def _fill_emails(self, records) -> None:
@@ -228,7 +228,7 @@ class PageWriter:
             return
         emails = dict(
             ShopCustomer.objects.filter(
-                connection=self.connection, external_id__in=wanted
+                connection=self.connection, external_id__any_of=wanted
             ).values_list("external_id", "email")
         )
         for record in records:
@@ -250,7 +250,7 @@ class PageWriter:
         records = [r for r in records if not r.outside_scope]
         previous = dict(
             ShopCustomer.objects.filter(
-                connection=connection, external_id__in=[r.external_id for r in records]
+                connection=connection, external_id__any_of=[r.external_id for r in records]
             ).values_list("external_id", "is_subscribed")
         )
         rows, mirror = {}, []
@@ -350,7 +350,7 @@ class PageWriter:
         quotes = [order["quote_id"] for order in mirror if order["quote_id"]]
         if quotes:
             # A placed order turns its quote into an order: no longer an abandoned cart.
-            ShopCart.objects.filter(connection=connection, external_id__in=quotes).update(
+            ShopCart.objects.filter(connection=connection, external_id__any_of=quotes).update(
                 is_active=False
             )
         if self.run.kind != SyncRun.Kind.FULL:
@@ -411,7 +411,7 @@ class PageWriter:
         profiles: dict[str, dict] = {}
         for email, profile in (
             ShopCustomer.objects.filter(
-                connection=self.connection, email__in=emails, profile__isnull=False
+                connection=self.connection, email__any_of=emails, profile__isnull=False
             )
             .order_by("external_id")
             .values_list("email", "profile")
@@ -445,7 +445,7 @@ class PageWriter:
         new_buyers = [email for email in emails if email not in statuses and email not in profiles]
         if new_buyers:
             for email, first, last in (
-                ShopOrder.objects.filter(connection=connection, email__in=new_buyers)
+                ShopOrder.objects.filter(connection=connection, email__any_of=new_buyers)
                 .order_by("-created_at")
                 .values_list("email", "first_name", "last_name")
             ):
@@ -478,7 +478,7 @@ class PageWriter:
         if contacts.customers:
             ShopCustomer.objects.filter(
                 connection=self.connection,
-                email__in=sorted(contacts.customers),
+                email__any_of=sorted(contacts.customers),
                 profile__isnull=False,
             ).update(profile=None)
 

@@ -58,7 +58,7 @@ def channel_address(contact: Contact, channel: str) -> str:
 def suppressed_hashes(account: Account, channel: str, hashes) -> set[str]:
     return set(
         Suppression.objects.filter(
-            account=account, channel=channel, address_hash__in=list(hashes)
+            account=account, channel=channel, address_hash__any_of=list(hashes)
         ).values_list("address_hash", flat=True)
     )
 

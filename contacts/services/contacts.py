@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.domain_events import send_on_commit
+from accounts.domain_events import send_each_on_commit, send_on_commit
 from accounts.errors import ServiceError
 from accounts.models import Account
 from contacts.cleaning import CleanContact, ContactCleaner
@@ -200,7 +200,7 @@ def _bulk_upsert(
     found = {
         contact.key: contact
         for contact in Contact.objects.select_for_update()
-        .filter(account=account, key__in=list(pending))
+        .filter(account=account, key__any_of=list(pending))
         .order_by("pk")
     }
     hashes = {Channel.EMAIL: set(), Channel.SMS: set()}
@@ -296,19 +296,19 @@ def _bulk_upsert(
 def _announce(account, source, created, updated, unsubscribes) -> None:
     """The domain events of one bulk write, each sent once the write commits."""
     for signal, contacts in ((contact_created, created), (contact_updated, updated)):
-        for contact in contacts:
-            send_on_commit(
-                signal, sender=Contact, account_id=account.pk, contact_id=contact.pk, source=source
-            )
-    for contact, channel, _address in unsubscribes:
-        send_on_commit(
-            contact_unsubscribed,
-            sender=Contact,
-            account_id=account.pk,
-            contact_id=contact.pk,
-            channel=channel,
-            source=source,
+        send_each_on_commit(
+            signal,
+            Contact,
+            [{"account_id": account.pk, "contact_id": c.pk, "source": source} for c in contacts],
         )
+    send_each_on_commit(
+        contact_unsubscribed,
+        Contact,
+        [
+            {"account_id": account.pk, "contact_id": c.pk, "channel": channel, "source": source}
+            for c, channel, _address in unsubscribes
+        ],
+    )
 
 
 def contact_upsert(
