@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.domain_events import send_on_commit
+from accounts.lookups import among
 from connectors.consolidation import (
     consolidation_of,
     field_key,
@@ -194,7 +195,7 @@ class PageWriter:
             return []
         keys = [row["email"] for row in rows]
         before = dict(
-            contacts_of(self.account).filter(key__any_of=keys).values_list("key", "updated_at")
+            contacts_of(self.account).filter(among("key", keys)).values_list("key", "updated_at")
         )
         outcomes = contacts_bulk_upsert(
             account=self.account,
@@ -217,7 +218,9 @@ class PageWriter:
 
     def _statuses(self, emails: list[str]) -> dict[str, str]:
         return dict(
-            contacts_of(self.account).filter(key__any_of=emails).values_list("key", "email_status")
+            contacts_of(self.account)
+            .filter(among("key", emails))
+            .values_list("key", "email_status")
         )
 
     def _fill_emails(self, records) -> None:
@@ -411,7 +414,7 @@ class PageWriter:
         profiles: dict[str, dict] = {}
         for email, profile in (
             ShopCustomer.objects.filter(
-                connection=self.connection, email__any_of=emails, profile__isnull=False
+                among("email", emails), connection=self.connection, profile__isnull=False
             )
             .order_by("external_id")
             .values_list("email", "profile")
@@ -445,7 +448,7 @@ class PageWriter:
         new_buyers = [email for email in emails if email not in statuses and email not in profiles]
         if new_buyers:
             for email, first, last in (
-                ShopOrder.objects.filter(connection=connection, email__any_of=new_buyers)
+                ShopOrder.objects.filter(among("email", new_buyers), connection=connection)
                 .order_by("-created_at")
                 .values_list("email", "first_name", "last_name")
             ):
@@ -477,8 +480,8 @@ class PageWriter:
         )
         if contacts.customers:
             ShopCustomer.objects.filter(
+                among("email", contacts.customers),
                 connection=self.connection,
-                email__any_of=sorted(contacts.customers),
                 profile__isnull=False,
             ).update(profile=None)
 

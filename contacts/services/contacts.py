@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.domain_events import send_each_on_commit, send_on_commit
 from accounts.errors import ServiceError
+from accounts.lookups import among
 from accounts.models import Account
 from contacts.cleaning import CleanContact, ContactCleaner
 from contacts.models import (
@@ -200,7 +201,7 @@ def _bulk_upsert(
     found = {
         contact.key: contact
         for contact in Contact.objects.select_for_update()
-        .filter(account=account, key__any_of=list(pending))
+        .filter(among("key", pending), account=account)
         .order_by("pk")
     }
     hashes = {Channel.EMAIL: set(), Channel.SMS: set()}
