@@ -90,9 +90,12 @@ def contacts_insert(contacts: list[Contact]) -> None:
             f"WITH (FORMAT csv, FORCE_NOT_NULL ({_not_null(COLUMNS)}))",
             buffer,
         )
+        keys = [contact.key for contact in contacts]
+        # Bounded as accounts.lookups.among explains: one index range for sorted neighbours.
         cursor.execute(
-            f"SELECT key, id FROM {table} WHERE account_id = %s AND key = ANY(%s)",  # noqa: S608
-            [contacts[0].account_id, [contact.key for contact in contacts]],
+            f"SELECT key, id FROM {table} WHERE account_id = %s "  # noqa: S608
+            "AND key >= %s AND key <= %s AND key = ANY(%s)",
+            [contacts[0].account_id, min(keys), max(keys), keys],
         )
         ids = dict(cursor.fetchall())
     for contact in contacts:

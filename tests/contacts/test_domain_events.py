@@ -193,3 +193,17 @@ def test_an_import_is_announced_once_when_done_and_not_per_contact(
             },
         )
     ]
+
+
+def test_a_bulk_write_registers_one_commit_callback_not_one_per_contact(
+    account, heard, django_capture_on_commit_callbacks
+):
+    # given
+    rows = [{"email": f"bulk{index}@example.fr"} for index in range(50)]
+    # when
+    with django_capture_on_commit_callbacks() as callbacks:
+        outcomes = contacts_bulk_upsert(account=account, rows=rows, proof=PROOF)
+    # then: one callback, which announces every contact in order
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert [payload["contact_id"] for _name, payload in heard] == [o.contact.pk for o in outcomes]

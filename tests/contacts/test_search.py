@@ -115,3 +115,32 @@ def test_postgres_search_expression_is_the_trigram_index(base):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Bitmap Index Scan on contact_search_trgm" in plan, plan
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_contacts_table_can_be_analysed_with_an_empty_search_path():
+    """Autovacuum runs ANALYZE with an empty search_path: the search index's expression must
+    name its functions by schema, or no automatic ANALYZE of the contacts table ever succeeds
+    (and the planner takes it for empty)."""
+    # given: committed contacts (ANALYZE evaluates the index's expression on its sample)
+    account = AccountFactory()
+    for index in range(20):
+        ContactFactory(account=account, email=f"c{index}@exemple.fr", first_name="Élodie")
+    # when: a session of its own, as autovacuum's (this one has the index's expression cached)
+    import psycopg2
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    fresh = psycopg2.connect(**params, options="-c search_path=")
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("ANALYZE public.contacts_contact")
+            cursor.execute(
+                "SELECT count(*) FROM pg_catalog.pg_stats "
+                "WHERE tablename = 'contacts_contact' AND attname = 'key'"
+            )
+            # then
+            assert cursor.fetchone()[0] == 1
+    finally:
+        fresh.close()
