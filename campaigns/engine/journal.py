@@ -47,11 +47,13 @@ _TABLE = SentJournal._meta.db_table
 _COLUMNS = "(channel, message_id, sent_at, provider_id, extra)"
 # Prepared once per session: parsing and planning the INSERT for every message cost about a
 # third of its round trip.
+# The time of sending is the server's clock as it inserts, a few microseconds after the
+# provider's answer (formatting a Python datetime into every statement cost more).
 _PREPARE = (
-    "PREPARE sendethic_sent_journal (varchar, bigint, timestamptz, varchar, jsonb) AS "  # noqa: S608
-    f"INSERT INTO {_TABLE} {_COLUMNS} VALUES ($1, $2, $3, $4, $5)"
+    "PREPARE sendethic_sent_journal (varchar, bigint, varchar, jsonb) AS "  # noqa: S608
+    f"INSERT INTO {_TABLE} {_COLUMNS} VALUES ($1, $2, clock_timestamp(), $3, $4)"
 )
-_EXECUTE = f"{ASYNCHRONOUS_COMMIT}EXECUTE sendethic_sent_journal (%s, %s, %s, %s, %s)"
+_EXECUTE = f"{ASYNCHRONOUS_COMMIT}EXECUTE sendethic_sent_journal (%s, %s, %s, %s)"
 
 # A batch's outcomes are folded when it ends, and meanwhile at least this often, so that a slow
 # batch (a low pace) does not hide its sent messages from reports and receipts for long.
@@ -69,7 +71,6 @@ class _Writer(threading.local):
     def __init__(self):
         self.connection = None
         self.cursor = None  # psycopg2 needs it alive until the answer is read
-        self.pid = None
         self.pending = False
 
     def _connect(self):
@@ -79,7 +80,6 @@ class _Writer(threading.local):
         params = connection.get_connection_params()
         params.pop("cursor_factory", None)
         self.connection = psycopg2.connect(**params, async_=1)
-        self.pid = os.getpid()
         self.pending = False
         self._wait()
         self.cursor = self.connection.cursor()
@@ -100,8 +100,7 @@ class _Writer(threading.local):
 
     def send(self, values) -> None:
         """Write one INSERT to the server, after the answer to the previous one."""
-        # A connection made before a fork (Celery's prefork pool) belongs to the parent.
-        if self.connection is None or self.connection.closed or self.pid != os.getpid():
+        if self.connection is None or self.connection.closed:
             self._connect()
         self.flush()
         self.cursor.execute(_EXECUTE, values)
@@ -123,8 +122,27 @@ class _Writer(threading.local):
         self.connection = self.cursor = None
         self.pending = False
 
+    def forget(self) -> None:
+        """Leave a connection inherited from the parent process to the parent. It is kept
+        referenced, never closed nor freed here: freeing it would tell the server, through the
+        shared socket, to end the parent's session."""
+        if self.connection is not None:
+            _inherited.append((self.connection, self.cursor))
+        self.connection = self.cursor = None
+        self.pending = False
+
 
 _writer = _Writer()
+_inherited: list = []
+# A connection made before a fork (Celery's prefork pool) belongs to the parent: the child
+# (whose only thread is the one that forked) starts without one. Checked here once, not by
+# comparing os.getpid() (a system call) at every message.
+os.register_at_fork(after_in_child=_writer.forget)
+
+
+def pipelined() -> bool:
+    """Whether append() sends records without waiting (the engine asks once per batch)."""
+    return _pipelined()
 
 
 def _pipelined() -> bool:
@@ -144,19 +162,28 @@ def _is_psycopg3() -> bool:
     return is_psycopg3
 
 
-def append(channel: Channel, pk: int, provider_id: str, extra: dict | None = None) -> None:
+def append(
+    channel: Channel,
+    pk: int,
+    provider_id: str,
+    extra: dict | None = None,
+    *,
+    without_waiting: bool | None = None,
+) -> None:
     """Record that the provider accepted message `pk` of `channel`; fold() writes it into the
-    message table."""
+    message table. `without_waiting`: what pipelined() answered for this batch (asked here
+    when not given)."""
     if extra and not extra.keys() <= set(channel.sent_columns):
         raise ValueError(f"{channel.name}: recorded_with_sent names columns not in sent_columns")
-    values = [channel.name, pk, timezone.now(), provider_id, json.dumps(extra or {})]
-    if _pipelined():
-        _writer.send(values)
+    if without_waiting is None:
+        without_waiting = _pipelined()
+    if without_waiting:
+        _writer.send([channel.name, pk, provider_id, json.dumps(extra or {})])
         return
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_TABLE} {_COLUMNS} VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
-            values,
+            [channel.name, pk, timezone.now(), provider_id, json.dumps(extra or {})],
         )
 
 

@@ -122,6 +122,7 @@ def _send_claimed(channel: Channel, campaign, ids: list[int], rate: int | None =
     # Looked up once per batch: with no receiver, a message costs no signal at all.
     announce = message_sent.has_listeners(Message)
     unfolded: list[int] = []  # sent, in the journal, not yet in the message table
+    without_waiting = journal.pipelined()
     folded_at = timezone.now()
     try:
         for message in messages:
@@ -143,7 +144,11 @@ def _send_claimed(channel: Channel, campaign, ids: list[int], rate: int | None =
             outcome = backend.send(rendered)
             if isinstance(outcome, Sent):
                 journal.append(
-                    channel, message.pk, outcome.provider_id, channel.recorded_with_sent(rendered)
+                    channel,
+                    message.pk,
+                    outcome.provider_id,
+                    channel.recorded_with_sent(rendered),
+                    without_waiting=without_waiting,
                 )
                 unfolded.append(message.pk)
                 if timezone.now() - folded_at >= journal.FOLD_EVERY:

@@ -61,3 +61,28 @@ def test_a_batch_sent_outside_a_transaction_is_journaled_then_folded(account):
     }
     assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
     assert not SentJournal.objects.exists()
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_forked_worker_opens_its_own_journal_connection_and_leaves_the_parents_alone():
+    # given: the parent's journal connection is open
+    channel = channel_named("email")
+    journal.append(channel, 1, "parent-1", {})
+    journal.flush()
+    # when: a child forked now records a message and closes its journal
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            journal.append(channel, 2, "child-2", {})
+            journal.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(child, 0)
+    # then: the child's record is there, and the parent's session still records
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    journal.append(channel, 3, "parent-3", {})
+    journal.close()
+    assert sorted(SentJournal.objects.values_list("message_id", flat=True)) == [1, 2, 3]
