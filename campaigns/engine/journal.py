@@ -38,9 +38,9 @@ from django.utils import timezone
 from campaigns.engine.channel import Channel
 from campaigns.engine.models import SentJournal
 
-# Commits without waiting for the WAL flush (SET LOCAL in the same query string: PostgreSQL runs
-# a multi-statement query as one implicit transaction, so it holds for that transaction only).
-# Waiting for the flush cost 8 ms a message on a shared disk, more than the provider's answer.
+# Commits without waiting for the WAL flush: the journal's records (set for its session below)
+# and the fold's transaction (SET LOCAL: for that transaction only). Waiting for the flush cost
+# 8 ms a message on a shared disk, more than the provider's answer.
 ASYNCHRONOUS_COMMIT = "SET LOCAL synchronous_commit TO off; "
 
 _TABLE = SentJournal._meta.db_table
@@ -53,7 +53,11 @@ _PREPARE = (
     "PREPARE sendethic_sent_journal (varchar, bigint, varchar, jsonb) AS "  # noqa: S608
     f"INSERT INTO {_TABLE} {_COLUMNS} VALUES ($1, $2, clock_timestamp(), $3, $4)"
 )
-_EXECUTE = f"{ASYNCHRONOUS_COMMIT}EXECUTE sendethic_sent_journal (%s, %s, %s, %s)"
+_EXECUTE = "EXECUTE sendethic_sent_journal (%s, %s, %s, %s)"
+# The journal's own connection commits every record asynchronously: set once for its session
+# (SET LOCAL in each record's query string had the server parse and run one more statement
+# per message).
+_SESSION = "SET synchronous_commit TO off"
 
 # A batch's outcomes are folded when it ends, and meanwhile at least this often, so that a slow
 # batch (a low pace) does not hide its sent messages from reports and receipts for long.
@@ -83,7 +87,7 @@ class _Writer(threading.local):
         self.pending = False
         self._wait()
         self.cursor = self.connection.cursor()
-        self.cursor.execute(_PREPARE)
+        self.cursor.execute(f"{_SESSION}; {_PREPARE}")
         self._wait()
 
     def _wait(self):
