@@ -60,7 +60,13 @@ class DeliveryInterrupted(Exception):
 
 
 class DeliveryBackend(Protocol):
-    """One connection to a provider, opened for a batch."""
+    """One connection to a provider, opened for a batch.
+
+    A backend whose protocol answers each message in turn on its connection (an HTTP API) may
+    also split `send` in two: `hand(rendered)` writes the message to the provider and returns
+    None (or the ConnectionLost that stopped it), `outcome()` waits for and reads the answer to
+    the message handed last. The engine then renders the next message while the provider
+    answers; it still records each outcome before it hands the next message."""
 
     def open(self) -> None: ...
 

@@ -5,6 +5,7 @@ so a worker killed at any moment re-sends at most the message in flight; a messa
 expires is put back in the queue.
 """
 
+import contextlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -124,6 +125,36 @@ def _send_claimed(channel: Channel, campaign, ids: list[int], rate: int | None =
     unfolded: list[int] = []  # sent, in the journal, not yet in the message table
     without_waiting = journal.pipelined()
     folded_at = timezone.now()
+
+    def settle(message, rendered, outcome) -> None:
+        """Record one message's outcome (raises DeliveryInterrupted on a lost connection)."""
+        nonlocal unfolded, folded_at
+        if isinstance(outcome, Sent):
+            journal.append(
+                channel,
+                message.pk,
+                outcome.provider_id,
+                channel.recorded_with_sent(rendered),
+                without_waiting=without_waiting,
+            )
+            unfolded.append(message.pk)
+            if timezone.now() - folded_at >= journal.FOLD_EVERY:
+                journal.fold(channel, unfolded)
+                unfolded, folded_at = [], timezone.now()
+            if announce:
+                _announce(message_sent, channel, campaign, message)
+        elif isinstance(outcome, ConnectionLost):
+            _requeue(channel, [pk for pk in ids if pk >= message.pk], outcome.detail)
+            raise DeliveryInterrupted(outcome.detail)
+        else:
+            _record_refusal(channel, campaign, message, outcome)
+
+    # With a backend that hands a message and reads its answer apart (DeliveryBackend), the
+    # next message is checked and rendered while the provider answers the one in flight; that
+    # one's outcome is recorded before the pace is waited for and the next one handed, so at
+    # most one message is ever sent and not recorded (the crash promise, DESIGN §5).
+    splits = hasattr(backend, "hand")
+    in_flight = None  # (message, rendered): handed, its answer not read yet
     try:
         for message in messages:
             if message.contact_id is None and not channel.addressed_without_contact(message):
@@ -137,31 +168,27 @@ def _send_claimed(channel: Channel, campaign, ids: list[int], rate: int | None =
             # the allowed hours may close while the worker waits for its slot.
             if _deferred(channel, prepared, message):
                 continue
+            rendered = channel.render(prepared, message)
+            if in_flight is not None:
+                settle(*in_flight, backend.outcome())
+                in_flight = None
             wait_for_send_slot(pace_scope, rate)
             if _deferred(channel, prepared, message):
                 continue
-            rendered = channel.render(prepared, message)
-            outcome = backend.send(rendered)
-            if isinstance(outcome, Sent):
-                journal.append(
-                    channel,
-                    message.pk,
-                    outcome.provider_id,
-                    channel.recorded_with_sent(rendered),
-                    without_waiting=without_waiting,
-                )
-                unfolded.append(message.pk)
-                if timezone.now() - folded_at >= journal.FOLD_EVERY:
-                    journal.fold(channel, unfolded)
-                    unfolded, folded_at = [], timezone.now()
-                if announce:
-                    _announce(message_sent, channel, campaign, message)
-            elif isinstance(outcome, ConnectionLost):
-                _requeue(channel, [pk for pk in ids if pk >= message.pk], outcome.detail)
-                raise DeliveryInterrupted(outcome.detail)
+            if splits:
+                lost = backend.hand(rendered)
+                if lost is not None:
+                    settle(message, rendered, lost)  # requeues and raises DeliveryInterrupted
+                in_flight = (message, rendered)
             else:
-                _record_refusal(channel, campaign, message, outcome)
+                settle(message, rendered, backend.send(rendered))
+        if in_flight is not None:
+            settle(*in_flight, backend.outcome())
+            in_flight = None
     finally:
+        if in_flight is not None:  # an error came between handing a message and its answer
+            with contextlib.suppress(Exception):
+                settle(*in_flight, backend.outcome())
         backend.close()
         journal.fold(channel, unfolded)
 

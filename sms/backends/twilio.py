@@ -92,12 +92,23 @@ class SmsBackend:
         return tail
 
     def send(self, sms) -> Outcome:
+        return self.hand(sms) or self.outcome()
+
+    def hand(self, sms) -> ConnectionLost | None:
+        """Post one message; its answer is read by outcome() (campaigns.engine.channel)."""
         form = urlencode({"To": sms.mobile, "Body": sms.text}) + self._form_tail(sms.sender)
         try:
             self.connection.request("POST", self.path, form, self.headers)
+        except (OSError, http.client.HTTPException) as error:  # timeouts are OSErrors
+            return ConnectionLost(f"{type(error).__name__}: {error}")
+        return None
+
+    def outcome(self) -> Outcome:
+        """Twilio's answer to the message handed last."""
+        try:
             response = self.connection.getresponse()
             body = response.read()
-        except (OSError, http.client.HTTPException) as error:  # timeouts are OSErrors
+        except (OSError, http.client.HTTPException) as error:
             return ConnectionLost(f"{type(error).__name__}: {error}")
         return answer(response.status, body)
 

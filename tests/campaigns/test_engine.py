@@ -340,3 +340,106 @@ def test_an_address_suppressed_after_the_freeze_is_not_sent(make_campaign, accou
     sending.send_batch(channel, campaign.pk)
     assert channel.delivery.sent == ["b@example.com"]
     assert statuses(campaign) == {"a@example.com": "cancelled", "b@example.com": "sent"}
+
+
+class SplitBackend(ScriptedBackend):
+    """A backend that hands a message and reads its answer apart (an HTTP API's), logging the
+    order of what the engine does."""
+
+    def __init__(self, script, log):
+        super().__init__(script)
+        self.log = log
+        self.handed = None
+
+    def hand(self, outgoing):
+        self.log.append(("hand", outgoing.message.email))
+        self.handed = outgoing
+        return None
+
+    def outcome(self):
+        self.log.append(("answer", self.handed.message.email))
+        return self.send(self.handed)
+
+
+class SplitChannel(ScriptedChannel):
+    def __init__(self, script=None):
+        self.log = []
+        self.delivery = SplitBackend(script or {}, self.log)
+
+    def render(self, prepared, message):
+        self.log.append(("render", message.email))
+        return super().render(prepared, message)
+
+
+def test_a_split_backend_renders_the_next_message_while_the_provider_answers(
+    make_campaign, monkeypatch
+):
+    # given
+    campaign = make_campaign("a@example.com", "b@example.com", "c@example.com")
+    channel = SplitChannel()
+    recorded = []
+    real_append = journal.append
+
+    def append(channel_, pk, provider_id, *args, **kwargs):
+        channel.log.append(("record", Message.objects.get(pk=pk).email))
+        recorded.append(provider_id)
+        return real_append(channel_, pk, provider_id, *args, **kwargs)
+
+    monkeypatch.setattr(journal, "append", append)
+    # when
+    assert sending.send_batch(channel, campaign.pk) == 3
+    # then: b is rendered while a is in flight, and a is recorded before b is handed
+    assert channel.log == [
+        ("render", "a@example.com"),
+        ("hand", "a@example.com"),
+        ("render", "b@example.com"),
+        ("answer", "a@example.com"),
+        ("record", "a@example.com"),
+        ("hand", "b@example.com"),
+        ("render", "c@example.com"),
+        ("answer", "b@example.com"),
+        ("record", "b@example.com"),
+        ("hand", "c@example.com"),
+        ("answer", "c@example.com"),
+        ("record", "c@example.com"),
+    ]
+    assert set(statuses(campaign).values()) == {"sent"}
+
+
+def test_a_split_backend_losing_its_connection_requeues_the_one_rendered_next(make_campaign):
+    # given: b's answer is a lost connection, c was already rendered meanwhile
+    campaign = make_campaign("a@example.com", "b@example.com", "c@example.com")
+    channel = SplitChannel({"b@example.com": ConnectionLost("connection reset")})
+    # when
+    with pytest.raises(DeliveryInterrupted):
+        sending.send_batch(channel, campaign.pk)
+    # then
+    assert ("render", "c@example.com") in channel.log
+    assert ("hand", "c@example.com") not in channel.log
+    assert statuses(campaign) == {
+        "a@example.com": "sent",
+        "b@example.com": "queued",
+        "c@example.com": "queued",
+    }
+    assert channel.delivery.closed
+
+
+def test_an_error_between_handing_and_the_answer_still_records_the_message_in_flight(
+    make_campaign, monkeypatch
+):
+    # given: checking b fails (a database error, say) while a is in flight
+    campaign = make_campaign("a@example.com", "b@example.com")
+    channel = SplitChannel()
+    real_deferred = sending._deferred
+
+    def deferred(channel_, prepared, message):
+        if message.email == "b@example.com":
+            raise RuntimeError("the database went away")
+        return real_deferred(channel_, prepared, message)
+
+    monkeypatch.setattr(sending, "_deferred", deferred)
+    # when
+    with pytest.raises(RuntimeError):
+        sending.send_batch(channel, campaign.pk)
+    # then: a, handed to the provider, is recorded as sent, not left to be sent again
+    assert statuses(campaign)["a@example.com"] == "sent"
