@@ -62,6 +62,7 @@ class SmsChannel(Channel):
     suppression_channel = ContactChannel.SMS
     campaign_related = ("account", "sender")
     contact_columns = merge_tags.CONTACT_COLUMNS
+    message_columns = ("text",)
 
     def prepare(self, campaign: SmsCampaign) -> PreparedSms:
         chosen = sms_settings_of(campaign.account)

@@ -93,6 +93,10 @@ class Channel:
     # Naming them spares decoding the others (typed copies of custom fields, a phone number
     # parsed by libphonenumber…) for every message of a batch.
     contact_columns: ClassVar[tuple[str, ...] | None] = None
+    # The message's own fields that render(), not_before() and addressed_without_contact()
+    # read, besides those the engine reads (MESSAGE_COLUMNS); None: all of them. A field left
+    # out still loads when read, one query per message: name every one.
+    message_columns: ClassVar[tuple[str, ...] | None] = None
 
     def prepare(self, campaign) -> Any:
         """What every message of the campaign shares, computed once per batch."""

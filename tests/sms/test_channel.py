@@ -325,3 +325,25 @@ def test_a_stop_reply_after_the_freeze_cancels_the_message_still_queued(
     # then
     assert [sms.mobile for sms in sms_outbox] == ["+33612345678"]
     assert by_mobile(campaign)["+33698765432"].status == "cancelled"
+
+
+@pytest.mark.parametrize("recipients", [2, 6])
+def test_a_batch_costs_the_same_queries_whatever_its_size(
+    recipients, account, newsletter, sms_outbox, clock, django_assert_num_queries
+):
+    """The messages load only the columns the engine and the channel read (message_columns):
+    a column they read but left out would cost one query per message."""
+    # given
+    clock(WEDNESDAY_10H)
+    for index in range(recipients):
+        subscriber(newsletter, f"+336123456{index:02d}", f"Client{index}")
+    campaign = started(SmsCampaignFactory(account=account, lists=[newsletter]))
+    # when / then: the batch's own queries, and one record (the sent journal) per message
+    with django_assert_num_queries(QUERIES_PER_BATCH + recipients):
+        assert sending.send_batch(SMS, campaign.pk) == recipients
+    assert len(sms_outbox) == recipients
+
+
+# Campaign, claim, prepare (settings, sender), messages with their contacts, suppressions,
+# the fold…: the same for any batch.
+QUERIES_PER_BATCH = 12
