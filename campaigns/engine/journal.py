@@ -102,16 +102,17 @@ class _Writer(threading.local):
             elif state == psycopg2.extensions.POLL_WRITE:
                 select.select([], [self.connection.fileno()], [])
 
-    def send(self, values) -> None:
-        """Write one INSERT to the server, after the answer to the previous one."""
+    def send(self, values, statement: str = _EXECUTE) -> None:
+        """Write one statement (a record's INSERT unless told) to the server, after the
+        answer to the previous one."""
         if self.connection is None or self.connection.closed:
             self._connect()
         self.flush()
-        self.cursor.execute(_EXECUTE, values)
+        self.cursor.execute(statement, values)
         self.pending = True
 
     def flush(self) -> None:
-        """Wait for the answer to the INSERT sent last (an error is raised here)."""
+        """Wait for the answer to the statement sent last (an error is raised here)."""
         if self.pending:
             self.pending = False
             try:
@@ -192,7 +193,8 @@ def append(
 
 
 def flush() -> None:
-    """Wait until every record appended by this process is committed."""
+    """Wait until every record appended (and fold sent by fold_soon) by this thread is
+    committed."""
     _writer.flush()
 
 
@@ -202,6 +204,25 @@ def close() -> None:
         _writer.flush()
     finally:
         _writer.close()
+
+
+def fold_soon(channel: Channel, ids) -> None:
+    """fold(), without waiting for it where records go without waiting (pipelined()): the
+    statement goes on the journal's own connection, and PostgreSQL moves a batch's outcomes
+    while the worker claims and loads its next batch (waiting for it cost a batch of 500 SMS
+    15 ms). Its answer is read before the next record, or by flush(); a worker killed
+    meanwhile leaves it to run to its end, as a record. Elsewhere, fold()."""
+    ids = list(ids)
+    if not ids:
+        return
+    if not _pipelined():
+        fold(channel, ids)
+        return
+    Message = channel.message_model  # noqa: N806
+    _writer.send(
+        [channel.name, ids, Message.Status.SENT, Message.Status.SENDING],
+        statement=_fold_statement(channel),
+    )
 
 
 def fold(channel: Channel, ids) -> int:

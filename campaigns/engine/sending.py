@@ -96,6 +96,7 @@ def send_batch(channel: Channel, campaign_id: int, size: int | None = None) -> i
     rate = channel.rate(campaign.account)
     ids = claim_batch(channel, campaign_id, size or batch_size(rate))
     if not ids:
+        journal.flush()  # the last batch's fold (fold_soon) counts in what is done
         campaign_finish_if_done(campaign)
         return 0
     _send_claimed(channel, campaign, ids, rate)
@@ -139,7 +140,7 @@ def _send_claimed(channel: Channel, campaign, ids: list[int], rate: int | None =
             )
             unfolded.append(message.pk)
             if timezone.now() - folded_at >= journal.FOLD_EVERY:
-                journal.fold(channel, unfolded)
+                journal.fold_soon(channel, unfolded)
                 unfolded, folded_at = [], timezone.now()
             if announce:
                 _announce(message_sent, channel, campaign, message)
@@ -190,7 +191,7 @@ def _send_claimed(channel: Channel, campaign, ids: list[int], rate: int | None =
             with contextlib.suppress(Exception):
                 settle(*in_flight, backend.outcome())
         backend.close()
-        journal.fold(channel, unfolded)
+        journal.fold_soon(channel, unfolded)
 
 
 WITHDRAWN_ERROR = "consent withdrawn or address suppressed after the audience was frozen"
