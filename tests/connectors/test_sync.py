@@ -574,3 +574,45 @@ def test_a_full_import_of_simple_data_writes_the_customers_without_orders(
     from connectors.models import ShopCustomer
 
     assert not ShopCustomer.objects.filter(connection=connection, profile__isnull=False).exists()
+
+
+def test_the_shop_is_read_several_pages_ahead_of_the_pages_written(connection, monkeypatch):
+    # given: customers over six pages, and a slow first page to write
+    import threading
+
+    from connectors import sync
+
+    requests_made = []
+    enough_read_ahead = threading.Event()
+
+    def noting_client(conn):
+        client = fast_client(conn)
+        client.page_size = 20
+        fetch = client.fetch_changed
+
+        def noted_fetch(entity, **kwargs):
+            requests_made.append(entity)
+            if len(requests_made) == 4:
+                enough_read_ahead.set()
+            return fetch(entity, **kwargs)
+
+        client.fetch_changed = noted_fetch
+        return client
+
+    waited = []
+    commit_page = sync._commit_page
+
+    def committing_first_page(run, writer, entity, state):
+        if not waited:
+            # While the first page is written, the reader goes on: the page being written
+            # and (at least) the three after it have been asked for.
+            waited.append(enough_read_ahead.wait(timeout=5))
+        return commit_page(run, writer, entity, state)
+
+    monkeypatch.setattr(sync, "_commit_page", committing_first_page)
+    # when
+    run = sync_run_execute(sync_start(connection=connection).pk, noting_client)
+    # then
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
+    assert waited == [True]
+    assert len(requests_made) > 4
