@@ -127,7 +127,7 @@ def _worker(campaign_id: int, url: str, account_sid: str, results, profile: bool
     sent = 0
     rss_at = {}
     while True:
-        claimed = send_batch(SMS, campaign_id)
+        claimed = send_batch(SMS, campaign_id, fold_in_background=True)  # as send_campaign_task
         if not claimed:
             break
         sent += claimed

@@ -26,7 +26,7 @@ from campaigns.engine.channel import DeliveryInterrupted, channel_named, channel
 def send_campaign_task(self, campaign_id: int, channel: str = "email") -> None:
     """Send batches until the campaign has nothing due, is paused or cancelled."""
     try:
-        while sending.send_batch(channel_named(channel), campaign_id):
+        while sending.send_batch(channel_named(channel), campaign_id, fold_in_background=True):
             pass
     except DeliveryInterrupted as error:
         # The provider went away; the batch is back in the queue.

@@ -83,9 +83,16 @@ def _claim_one(channel: Channel, pk: int) -> bool:
     )
 
 
-def send_batch(channel: Channel, campaign_id: int, size: int | None = None) -> int:
+def send_batch(
+    channel: Channel, campaign_id: int, size: int | None = None, *, fold_in_background=False
+) -> int:
     """Claim one batch (`size`, or as the pace allows: batch_size()) and deliver it over one
-    connection. Returns how many were claimed."""
+    connection. Returns how many were claimed; what the batch did is then in the message table.
+
+    `fold_in_background`: return while PostgreSQL may still be folding the batch's outcomes
+    (journal.fold_soon), so that the next batch's claim and loading overlap it. For a caller
+    that sends batch after batch and closes the journal when done (send_campaign_task): the
+    batch that finds nothing left waits for the fold before it finishes the campaign."""
     campaign = (
         channel.campaign_model.objects.select_related(*channel.campaign_related)
         .filter(pk=campaign_id)
@@ -100,6 +107,8 @@ def send_batch(channel: Channel, campaign_id: int, size: int | None = None) -> i
         campaign_finish_if_done(campaign)
         return 0
     _send_claimed(channel, campaign, ids, rate)
+    if not fold_in_background:
+        journal.flush()
     return len(ids)
 
 

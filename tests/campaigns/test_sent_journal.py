@@ -53,9 +53,7 @@ def test_a_batch_sent_outside_a_transaction_is_journaled_then_folded(account):
     campaign = started_campaign(account, "a@example.com", "b@example.com", "c@example.com")
     # when
     assert sending.send_batch(channel, campaign.pk) == 3
-    # then: the batch's fold went on the journal's connection without waiting (fold_soon);
-    # once it is answered the outcomes are in the message table
-    journal.flush()
+    # then
     assert dict(Message.objects.values_list("email", "message_id")) == {
         "a@example.com": "provider-a@example.com",
         "b@example.com": "provider-b@example.com",
@@ -104,11 +102,32 @@ def test_the_batch_that_finds_nothing_left_waits_for_the_last_fold_and_finishes(
     )
     channel = ScriptedChannel()
     campaign = started_campaign(account, "a@example.com", "b@example.com")
-    assert sending.send_batch(channel, campaign.pk) == 2
+    assert sending.send_batch(channel, campaign.pk, fold_in_background=True) == 2
     # when: the next batch finds nothing to claim
     assert sending.send_batch(channel, campaign.pk) == 0
     # then: the fold is counted, the campaign is finished
     campaign.refresh_from_db()
     assert campaign.status == "finished"
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    journal.close()
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_returns_with_its_outcomes_folded_unless_told_to_fold_in_background(
+    account, monkeypatch
+):
+    # given: a slow fold
+    real_statement = journal._fold_statement
+    monkeypatch.setattr(
+        journal,
+        "_fold_statement",
+        lambda channel: "SELECT pg_sleep(0.5); " + real_statement(channel),
+    )
+    channel = ScriptedChannel()
+    campaign = started_campaign(account, "a@example.com", "b@example.com")
+    # when
+    assert sending.send_batch(channel, campaign.pk) == 2
+    # then: what the batch did is in the message table when it returns
     assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
     journal.close()
