@@ -11,7 +11,6 @@ The mirror is the connectors' own table, not contact data: writing it here does 
 contacts services.
 """
 
-import csv
 import io
 import json
 from operator import itemgetter
@@ -20,23 +19,20 @@ from django.db import connection as db
 from django.db import transaction
 from django.db.models import Model
 
+from contacts.services.bulk_write import copy_csv, force_not_null
+
 UNIQUE = ("connection_id", "external_id")
 
 
 def _csv(rows: list[tuple], json_positions: list[int]) -> io.StringIO:
-    """Rows in COPY's CSV format, written by the csv module (C): None becomes an empty field,
-    read back as NULL; the non-null columns are COPied with FORCE_NOT_NULL so that an empty
-    text stays an empty text."""
+    """Rows for COPY (contacts.services.bulk_write.copy_csv), JSON columns as JSON text."""
     if json_positions:
         rows = [list(row) for row in rows]
         for row in rows:
             for position in json_positions:
                 if row[position] is not None:
                     row[position] = json.dumps(row[position], ensure_ascii=False)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    buffer.seek(0)
-    return buffer
+    return copy_csv(rows)
 
 
 def mirror_upsert(model: type[Model], rows: list[dict], *, update: list[str]) -> None:
@@ -60,7 +56,7 @@ def mirror_upsert(model: type[Model], rows: list[dict], *, update: list[str]) ->
     values = itemgetter(*names)
     json_positions = [i for i, name in enumerate(names) if fields[name].db_type(db) == "jsonb"]
     buffer = _csv([values(row) for row in unique_rows], json_positions)
-    not_null = ", ".join(fields[name].column for name in names if not fields[name].null)
+    not_null = force_not_null(model, [fields[name].column for name in names])
     table = model._meta.db_table
     incoming = f"{table}_incoming"
     every_column = ", ".join(f.column for f in fields.values() if not f.primary_key)

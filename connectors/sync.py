@@ -199,10 +199,6 @@ class PageWriter:
         "unchanged" (a customer read again; an address only consolidated does not)."""
         if not rows:
             return []
-        keys = [row["email"] for row in rows]
-        before = dict(
-            contacts_of(self.account).filter(among("key", keys)).values_list("key", "updated_at")
-        )
         outcomes = contacts_bulk_upsert(
             account=self.account,
             rows=rows,
@@ -216,7 +212,7 @@ class PageWriter:
                 self._reject(f"{field}: {str(message)[:80]}", f"{row['email']}: {reasons}")
             elif outcome.status == "created":
                 self.counts["contacts_created"] += 1
-            elif outcome.contact.updated_at != before.get(outcome.contact.key):
+            elif outcome.changed:
                 self.counts["contacts_updated"] += 1
             elif row["email"] in count_unchanged:
                 self.counts["contacts_unchanged"] += 1

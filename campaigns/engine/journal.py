@@ -146,11 +146,8 @@ os.register_at_fork(after_in_child=_writer.forget)
 
 
 def pipelined() -> bool:
-    """Whether append() sends records without waiting (the engine asks once per batch)."""
-    return _pipelined()
-
-
-def _pipelined() -> bool:
+    """Whether records go without waiting, on the journal's own connection (the engine asks
+    once per batch and tells append())."""
     # Inside a caller's transaction the record belongs to that transaction: the caller's own
     # connection writes it, and waits.
     if connection.vendor != "postgresql" or connection.in_atomic_block:
@@ -181,7 +178,7 @@ def append(
     if extra and not extra.keys() <= set(channel.sent_columns):
         raise ValueError(f"{channel.name}: recorded_with_sent names columns not in sent_columns")
     if without_waiting is None:
-        without_waiting = _pipelined()
+        without_waiting = pipelined()
     if without_waiting:
         _writer.send([channel.name, pk, provider_id, json.dumps(extra or {})])
         return
@@ -215,14 +212,10 @@ def fold_soon(channel: Channel, ids) -> None:
     ids = list(ids)
     if not ids:
         return
-    if not _pipelined():
+    if not pipelined():
         fold(channel, ids)
         return
-    Message = channel.message_model  # noqa: N806
-    _writer.send(
-        [channel.name, ids, Message.Status.SENT, Message.Status.SENDING],
-        statement=_fold_statement(channel),
-    )
+    _writer.send(_fold_parameters(channel, ids), statement=_fold_statement(channel))
 
 
 def fold(channel: Channel, ids) -> int:
@@ -297,21 +290,22 @@ def _fold_statement(channel: Channel) -> str:
     )
 
 
+def _fold_parameters(channel: Channel, ids: list[int]) -> list:
+    Message = channel.message_model  # noqa: N806
+    return [channel.name, ids, Message.Status.SENT, Message.Status.SENDING]
+
+
 def _fold_in_database(channel: Channel, ids: list[int]) -> int:
     """The fold as one statement: the journal's rows move into the message table inside
     PostgreSQL (reading them into Python and sending them back cost a third of a batch's
     database time)."""
-    Message = channel.message_model  # noqa: N806
     outer = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         if not outer:
             # As for the journal's rows: a crash of PostgreSQL may undo a fold (and the
             # journal's DELETE with it), never lose an outcome.
             cursor.execute(ASYNCHRONOUS_COMMIT.strip())
-        cursor.execute(
-            _fold_statement(channel),
-            [channel.name, ids, Message.Status.SENT, Message.Status.SENDING],
-        )
+        cursor.execute(_fold_statement(channel), _fold_parameters(channel, ids))
         return cursor.rowcount
 
 

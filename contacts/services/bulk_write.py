@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
+from accounts.lookups import among
 from contacts.models import ConsentRecord, Contact, address_hash, stored_mobile
 from contacts.services.consent import channel_address, ledger_record
 from contacts.typed_values import TYPED_COLUMNS
@@ -24,22 +25,23 @@ COLUMNS = [
     "birth_date", "zip_code", "city", "country", "company", "fields", "number_values",
     "date_values", "email_status", "sms_status", "created_at", "updated_at",
 ]  # fmt: skip
-# The columns COPY may receive NULL in; every other one reads an empty field as an empty text.
-_NULLABLE = {"birth_date", "contact_id", "ip_address"}
 
 
-def _copy_csv(rows) -> io.StringIO:
+def copy_csv(rows) -> io.StringIO:
     """Rows in COPY's CSV format, written by the csv module (in C: formatting the values in
     Python took as long as the COPY itself). None becomes an empty field, read back as NULL;
-    COPY's FORCE_NOT_NULL (`_not_null`) keeps an empty text of the other columns empty."""
+    COPY's FORCE_NOT_NULL (`force_not_null`) keeps an empty text of the other columns empty.
+    Also used for the connectors' shop mirror (connectors/mirror.py)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     buffer.seek(0)
     return buffer
 
 
-def _not_null(columns: list[str]) -> str:
-    return ", ".join(column for column in columns if column not in _NULLABLE)
+def force_not_null(model, columns: list[str]) -> str:
+    """COPY's FORCE_NOT_NULL list: the columns among `columns` the model declares not null."""
+    nullable = {field.column for field in model._meta.concrete_fields if field.null}
+    return ", ".join(column for column in columns if column not in nullable)
 
 
 def _json(values: dict) -> str:
@@ -82,22 +84,20 @@ def contacts_insert(contacts: list[Contact]) -> None:
     getters = [_WRITERS.get(column) or attrgetter(column) for column in COLUMNS]
     for contact in contacts:
         contact.created_at = contact.updated_at = now
-    buffer = _copy_csv([[get(contact) for get in getters] for contact in contacts])
+    buffer = copy_csv([[get(contact) for get in getters] for contact in contacts])
     table = Contact._meta.db_table
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
             f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN "
-            f"WITH (FORMAT csv, FORCE_NOT_NULL ({_not_null(COLUMNS)}))",
+            f"WITH (FORMAT csv, FORCE_NOT_NULL ({force_not_null(Contact, COLUMNS)}))",
             buffer,
         )
-        keys = [contact.key for contact in contacts]
-        # Bounded as accounts.lookups.among explains: one index range for sorted neighbours.
-        cursor.execute(
-            f"SELECT key, id FROM {table} WHERE account_id = %s "  # noqa: S608
-            "AND key >= %s AND key <= %s AND key = ANY(%s)",
-            [contacts[0].account_id, min(keys), max(keys), keys],
-        )
-        ids = dict(cursor.fetchall())
+    ids = dict(
+        Contact.objects.filter(
+            among("key", [contact.key for contact in contacts]),
+            account_id=contacts[0].account_id,
+        ).values_list("key", "id")
+    )
     for contact in contacts:
         contact.pk = ids[contact.key]
         contact._state.adding = False
@@ -160,7 +160,7 @@ def consent_records_insert(changes: list[tuple[Contact, str, str]], proof) -> No
         proof.source, proof.ip_address, proof.user_agent[:400], proof.wording, proof.form,
         proof.version, proof.actor, now,
     ]  # fmt: skip
-    buffer = _copy_csv(
+    buffer = copy_csv(
         [
             contact.account_id,
             contact.pk,
@@ -174,6 +174,7 @@ def consent_records_insert(changes: list[tuple[Contact, str, str]], proof) -> No
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
             f"COPY {ConsentRecord._meta.db_table} ({', '.join(LEDGER_COLUMNS)}) "
-            f"FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({_not_null(LEDGER_COLUMNS)}))",
+            "FROM STDIN WITH (FORMAT csv, "
+            f"FORCE_NOT_NULL ({force_not_null(ConsentRecord, LEDGER_COLUMNS)}))",
             buffer,
         )

@@ -61,6 +61,8 @@ class RowOutcome:
     status: str  # created, updated, skipped, error
     contact: Contact | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    # An "updated" row whose contact the write changed (False: it already held these values).
+    changed: bool = False
 
     @property
     def contact_id(self) -> int | None:
@@ -275,7 +277,9 @@ def _bulk_upsert(
             updated_fields |= changed_fields
         for position, index in enumerate(item.row_indexes):
             first_time_seen = is_new and position == 0
-            outcomes[index] = RowOutcome("created" if first_time_seen else "updated", contact)
+            outcomes[index] = RowOutcome(
+                "created" if first_time_seen else "updated", contact, changed=is_new or changed
+            )
 
     contacts_insert(to_create)
     contacts_update(to_update, sorted(updated_fields | {"updated_at"}))

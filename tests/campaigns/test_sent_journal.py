@@ -21,6 +21,17 @@ from tests.worker_processes import wait_for
 KILLS = 20
 
 
+@pytest.fixture
+def slow_fold(monkeypatch):
+    """Every fold sleeps half a second in PostgreSQL before it moves the outcomes."""
+    real_statement = journal._fold_statement
+    monkeypatch.setattr(
+        journal,
+        "_fold_statement",
+        lambda channel: "SELECT pg_sleep(0.5); " + real_statement(channel),
+    )
+
+
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_record_written_just_before_a_sigkill_is_committed():
@@ -90,16 +101,8 @@ def test_a_forked_worker_opens_its_own_journal_connection_and_leaves_the_parents
 
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_batch_that_finds_nothing_left_waits_for_the_last_fold_and_finishes(
-    account, monkeypatch
-):
+def test_the_batch_that_finds_nothing_left_waits_for_the_last_fold_and_finishes(account, slow_fold):
     # given: every message sent by one batch, its fold still running (made slow)
-    real_statement = journal._fold_statement
-    monkeypatch.setattr(
-        journal,
-        "_fold_statement",
-        lambda channel: "SELECT pg_sleep(0.5); " + real_statement(channel),
-    )
     channel = ScriptedChannel()
     campaign = started_campaign(account, "a@example.com", "b@example.com")
     assert sending.send_batch(channel, campaign.pk, fold_in_background=True) == 2
@@ -115,15 +118,9 @@ def test_the_batch_that_finds_nothing_left_waits_for_the_last_fold_and_finishes(
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_returns_with_its_outcomes_folded_unless_told_to_fold_in_background(
-    account, monkeypatch
+    account, slow_fold
 ):
     # given: a slow fold
-    real_statement = journal._fold_statement
-    monkeypatch.setattr(
-        journal,
-        "_fold_statement",
-        lambda channel: "SELECT pg_sleep(0.5); " + real_statement(channel),
-    )
     channel = ScriptedChannel()
     campaign = started_campaign(account, "a@example.com", "b@example.com")
     # when

@@ -511,44 +511,53 @@ def test_a_full_import_writes_each_contact_once(account, shop, connection):
     assert not ShopCustomer.objects.filter(connection=connection, profile__isnull=False).exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_next_page_is_read_while_the_current_one_is_written(connection, monkeypatch):
-    # given a shop client that notes when its second request starts
+def _requests_made_while_the_first_page_is_written(connection, monkeypatch, wanted, page_size):
+    """Runs a full import whose first page's commit waits (up to 5 s) until the shop client has
+    received `wanted` requests; True if it had by then."""
     import threading
 
     from connectors import sync
 
-    second_request_started = threading.Event()
     requests_made = []
+    enough = threading.Event()
 
     def noting_client(conn):
         client = fast_client(conn)
+        if page_size:
+            client.page_size = page_size
         fetch = client.fetch_changed
 
         def noted_fetch(entity, **kwargs):
             requests_made.append(entity)
-            if len(requests_made) == 2:
-                second_request_started.set()
+            if len(requests_made) == wanted:
+                enough.set()
             return fetch(entity, **kwargs)
 
         client.fetch_changed = noted_fetch
         return client
 
-    overlapped = []
+    waited = []
     commit_page = sync._commit_page
 
     def committing_first_page(run, writer, entity, state):
-        if not overlapped:
-            # The first page's commit: the second page must already be on its way.
-            overlapped.append(second_request_started.wait(timeout=5))
+        if not waited:
+            waited.append(enough.wait(timeout=5))
         return commit_page(run, writer, entity, state)
 
     monkeypatch.setattr(sync, "_commit_page", committing_first_page)
-    # when
     run = sync_run_execute(sync_start(connection=connection).pk, noting_client)
-    # then
     assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
-    assert overlapped == [True]
+    return waited == [True], len(requests_made)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_page_is_read_while_the_current_one_is_written(connection, monkeypatch):
+    # when: the first page's commit waits for a second request
+    overlapped, _requests = _requests_made_while_the_first_page_is_written(
+        connection, monkeypatch, wanted=2, page_size=None
+    )
+    # then: the second page was on its way while the first was written
+    assert overlapped
 
 
 @pytest.mark.django_db(transaction=True)
@@ -577,42 +586,10 @@ def test_a_full_import_of_simple_data_writes_the_customers_without_orders(
 
 
 def test_the_shop_is_read_several_pages_ahead_of_the_pages_written(connection, monkeypatch):
-    # given: customers over six pages, and a slow first page to write
-    import threading
-
-    from connectors import sync
-
-    requests_made = []
-    enough_read_ahead = threading.Event()
-
-    def noting_client(conn):
-        client = fast_client(conn)
-        client.page_size = 20
-        fetch = client.fetch_changed
-
-        def noted_fetch(entity, **kwargs):
-            requests_made.append(entity)
-            if len(requests_made) == 4:
-                enough_read_ahead.set()
-            return fetch(entity, **kwargs)
-
-        client.fetch_changed = noted_fetch
-        return client
-
-    waited = []
-    commit_page = sync._commit_page
-
-    def committing_first_page(run, writer, entity, state):
-        if not waited:
-            # While the first page is written, the reader goes on: the page being written
-            # and (at least) the three after it have been asked for.
-            waited.append(enough_read_ahead.wait(timeout=5))
-        return commit_page(run, writer, entity, state)
-
-    monkeypatch.setattr(sync, "_commit_page", committing_first_page)
-    # when
-    run = sync_run_execute(sync_start(connection=connection).pk, noting_client)
-    # then
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
-    assert waited == [True]
-    assert len(requests_made) > 4
+    # given: customers over six pages; when: the first page's commit waits for four requests
+    overlapped, requests = _requests_made_while_the_first_page_is_written(
+        connection, monkeypatch, wanted=4, page_size=20
+    )
+    # then: the page being written and (at least) the three after it had been asked for
+    assert overlapped
+    assert requests > 4
